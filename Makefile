@@ -1,0 +1,70 @@
+# coloc: co-location policy modules for Linux 6.12, in Rust.
+#
+#   make run      build (or reuse) the patched kernel and the modules, boot
+#                 the QEMU guest with the modules loaded and show the knobs
+#   make check    the same build, then every test in the guest; ends with
+#                 "N passed, N failed" and fails if anything did
+#
+# Variables: KSRC=/path/to/linux-6.12.y (default: Debian's linux-source-6.12),
+# DEBUG=1 (KASAN, lockdep, kmemleak kernel), COLOC_CACHE (build cache,
+# default ~/.cache/coloc), JOBS.
+
+SHELL := /bin/bash
+export KSRC DEBUG COLOC_CACHE JOBS
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+BUILD := $(CURDIR)/build
+MODULES := coloc_core coloc_test
+SELFTEST_SUITES := coloc
+KMAKE := $(MAKE) LLVM=-19
+
+# The kernel tree, built on demand; one directory per cache key.
+KDIR_FILE := $(BUILD)/kdir
+
+.PHONY: all deps kernel modules selftests initramfs run check host-checks \
+	patches-edit patches-export clean FORCE
+
+all: initramfs
+
+deps:
+	@scripts/install-deps.sh
+
+kernel: deps
+	@mkdir -p $(BUILD)
+	@scripts/build-kernel.sh > $(KDIR_FILE).tmp && mv $(KDIR_FILE).tmp $(KDIR_FILE)
+
+modules: kernel
+	@$(KMAKE) -s -C $$(cat $(KDIR_FILE)) M=$(CURDIR) modules
+
+selftests: kernel
+	@for s in $(SELFTEST_SUITES); do \
+		$(MAKE) -s -C selftests/$$s KDIR=$$(cat $(KDIR_FILE)) OUTPUT=$(BUILD)/selftests/$$s || exit; \
+	done
+
+initramfs: modules selftests
+	@scripts/mkinitramfs.sh $(BUILD)/initramfs.cpio.gz \
+		$(foreach m,$(MODULES),modules/$(m)/$(m).ko) -- \
+		$(foreach s,$(SELFTEST_SUITES),$(BUILD)/selftests/$(s))
+
+GUEST = scripts/guest.py --kernel $$(cat $(KDIR_FILE))/arch/x86/boot/bzImage \
+	--initrd $(BUILD)/initramfs.cpio.gz --log-dir $(BUILD)/guest
+
+run: initramfs
+	@python3 $(GUEST) run $$([ -t 0 ] && echo --shell)
+
+host-checks: kernel
+	@scripts/host-checks.sh $$(cat $(KDIR_FILE)) > $(BUILD)/host-results.txt
+
+check: initramfs host-checks
+	@python3 $(GUEST) check --host-results $(BUILD)/host-results.txt
+
+patches-edit:
+	@scripts/patches-edit.sh
+
+patches-export:
+	@scripts/patches-export.sh
+
+clean:
+	@if [ -f $(KDIR_FILE) ] && [ -d "$$(cat $(KDIR_FILE))" ]; then \
+		$(KMAKE) -s -C $$(cat $(KDIR_FILE)) M=$(CURDIR) clean; fi
+	rm -rf $(BUILD)

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Boot the coloc guest in QEMU and, in check mode, judge the run.
+
+check: the guest runs every KUnit suite and selftest and reports on its
+second serial port. A test passes if its KTAP/TAP line says ok (or SKIP);
+the run fails on any failed test, a selftest binary that exits non-zero or
+is killed, a missing report, a kernel splat on the console (BUG, WARNING,
+Oops, KASAN, lockdep, kmemleak, panic) or a timeout. The last line printed
+is 'N passed, N failed'.
+
+run: the guest loads the modules and shows the knobs; with a terminal on
+stdin it then gives a shell on the console.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+SPLATS = [
+    (re.compile(r"\bBUG: "), "BUG"),
+    (re.compile(r"WARNING: .*(CPU|at) "), "WARNING"),
+    (re.compile(r"\bOops\b"), "Oops"),
+    (re.compile(r"KASAN: "), "KASAN"),
+    (re.compile(r"UBSAN: "), "UBSAN"),
+    (re.compile(r"possible (circular|recursive) locking|lockdep|inconsistent lock state|INFO: trying to register non-static key"), "lockdep"),
+    (re.compile(r"kmemleak: .*new suspected memory leaks"), "kmemleak"),
+    (re.compile(r"Kernel panic"), "panic"),
+    (re.compile(r"INFO: task .* blocked for more than"), "hung task"),
+    (re.compile(r"rcu: INFO: .*stall"), "RCU stall"),
+    (re.compile(r"general protection fault|unable to handle (page fault|kernel)"), "fault"),
+    (re.compile(r"refcount_t: "), "refcount"),
+]
+
+TAP_RESULT = re.compile(r"^(\s*)(not ok|ok) (\d+) (.*?)(?:\s+#\s*(SKIP|skip)\b.*)?$")
+
+
+def qemu_cmd(args, mode, console, results):
+    append = f"console=ttyS0 panic=-1 coloc.mode={mode} coloc.timeout={args.test_timeout}"
+    if mode == "run" and not args.shell:
+        append += " coloc.shell=0"
+    if args.append:
+        append += " " + args.append
+    cmd = [
+        "qemu-system-x86_64",
+        "-machine", "q35", "-cpu", "max",
+        "-m", args.memory,
+        "-smp", args.smp,
+        "-kernel", args.kernel, "-initrd", args.initrd,
+        "-append", append,
+        "-display", "none", "-no-reboot", "-monitor", "none",
+        "-serial", console, "-serial", results,
+    ]
+    if os.access("/dev/kvm", os.R_OK | os.W_OK) and args.kvm:
+        cmd += ["-enable-kvm"]
+    return cmd
+
+
+def parse_results(text):
+    """Returns a list of (name, status) with status 'pass', 'fail' or 'skip',
+    and a list of problems that are not tied to one test."""
+    tests, problems = [], []
+    block, kind, lines = None, None, []
+    seen_done = False
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        m = re.match(r"^COLOC-(KUNIT|TEST)-BEGIN (\S+)$", line)
+        if m:
+            kind, block, lines = m.group(1), m.group(2), []
+            continue
+        m = re.match(r"^COLOC-KUNIT-END (\S+)$", line)
+        if m and kind == "KUNIT":
+            tests += kunit_cases(block, lines)
+            block = kind = None
+            continue
+        m = re.match(r"^COLOC-TEST-END (\S+) rc=(\d+)$", line)
+        if m and kind == "TEST":
+            cases = tap_cases(block, lines)
+            rc = int(m.group(2))
+            if not cases:
+                problems.append(f"{block}: no test results (exit code {rc})")
+            elif rc != 0 and all(s != "fail" for _, s in cases):
+                problems.append(f"{block}: exit code {rc} though every test passed"
+                                + (" (killed by the time limit)" if rc == 137 else ""))
+            tests += cases
+            block = kind = None
+            continue
+        if line == "COLOC-DONE":
+            seen_done = True
+            continue
+        if block is not None:
+            lines.append(line)
+    if block is not None:
+        problems.append(f"{block}: report cut off")
+    if not seen_done:
+        problems.append("the guest did not finish its test run")
+    return tests, problems
+
+
+def kunit_cases(suite, lines):
+    """Leaf cases of a KUnit suite's KTAP: the indented result lines."""
+    cases = []
+    for line in lines:
+        m = TAP_RESULT.match(line)
+        if m and m.group(1):
+            status = "skip" if m.group(5) else ("pass" if m.group(2) == "ok" else "fail")
+            cases.append((f"kunit/{suite}/{m.group(4)}", status))
+    if not cases:
+        for line in lines:
+            m = TAP_RESULT.match(line)
+            if m:
+                status = "skip" if m.group(5) else ("pass" if m.group(2) == "ok" else "fail")
+                cases.append((f"kunit/{suite}", status))
+    return cases
+
+
+def tap_cases(binary, lines):
+    """Top-level results of a kselftest harness binary."""
+    cases = []
+    for line in lines:
+        m = TAP_RESULT.match(line)
+        if m and not m.group(1):
+            status = "skip" if m.group(5) else ("pass" if m.group(2) == "ok" else "fail")
+            cases.append((f"{binary}/{m.group(4)}", status))
+    return cases
+
+
+def host_results(text):
+    """Results of scripts/host-checks.sh, with the details of failures shown."""
+    cases = []
+    for line in text.splitlines():
+        m = re.match(r"^(not ok|ok) (\S+)$", line)
+        if m:
+            cases.append((f"host/{m.group(2)}", "pass" if m.group(1) == "ok" else "fail"))
+        elif line.startswith("#") and cases and cases[-1][1] == "fail":
+            print(line)
+    return cases
+
+
+def find_splats(console):
+    found = []
+    for line in console.splitlines():
+        for rx, what in SPLATS:
+            if rx.search(line):
+                found.append(f"{what}: {line.strip()}")
+                break
+    return found
+
+
+def check(args):
+    os.makedirs(args.log_dir, exist_ok=True)
+    console_log = os.path.join(args.log_dir, "console.log")
+    results_log = os.path.join(args.log_dir, "results.log")
+    for f in (console_log, results_log):
+        if os.path.exists(f):
+            os.unlink(f)
+    cmd = qemu_cmd(args, "check", f"file:{console_log}", f"file:{results_log}")
+    print(f"==> booting guest ({args.smp} CPUs, {args.memory}), log in {args.log_dir}", flush=True)
+    start = time.monotonic()
+    timed_out = False
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        proc.kill()
+        proc.wait()
+    elapsed = time.monotonic() - start
+
+    def read(path):
+        try:
+            with open(path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    console, results = read(console_log), read(results_log)
+    tests, problems = parse_results(results)
+    if args.host_results:
+        tests = host_results(read(args.host_results)) + tests
+    if timed_out:
+        problems.append(f"timeout: the guest ran longer than {args.timeout} s")
+    splats = find_splats(console)
+    problems += [f"console: {s}" for s in splats]
+
+    for name, status in tests:
+        label = {"pass": "ok", "skip": "ok # SKIP", "fail": "not ok"}[status]
+        if status != "pass" or args.verbose:
+            print(f"{label} {name}")
+    for p in problems:
+        print(f"not ok {p}")
+    passed = sum(1 for _, s in tests if s in ("pass", "skip"))
+    skipped = sum(1 for _, s in tests if s == "skip")
+    failed = sum(1 for _, s in tests if s == "fail") + len(problems)
+    print(f"==> guest ran {elapsed:.0f} s; {len(tests)} test cases, {skipped} skipped, "
+          f"{len(problems)} run-level problems", flush=True)
+    if failed:
+        tail = console.splitlines()[-40:]
+        print("==> last console lines:\n" + "\n".join("    " + l for l in tail))
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def run(args):
+    shell = args.shell
+    results = "null"
+    if shell:
+        cmd = qemu_cmd(args, "run", "mon:stdio", results)
+        return subprocess.call(cmd)
+    cmd = qemu_cmd(args, "run", "stdio", results)
+    return subprocess.call(cmd, stdin=subprocess.DEVNULL, timeout=args.timeout)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("mode", choices=["check", "run"])
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--memory", default="2G")
+    ap.add_argument("--smp", default="4,sockets=1,cores=2,threads=2")
+    ap.add_argument("--timeout", type=int, default=1200, help="whole run, seconds")
+    ap.add_argument("--test-timeout", type=int, default=300, help="per selftest binary, seconds")
+    ap.add_argument("--log-dir", default="build/guest")
+    ap.add_argument("--append", default="", help="extra kernel command line")
+    ap.add_argument("--host-results", help="results of scripts/host-checks.sh to count in")
+    ap.add_argument("--kvm", action="store_true", help="use KVM if /dev/kvm works")
+    ap.add_argument("--shell", action="store_true", help="run: give a shell on the console")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
+    args = ap.parse_args()
+    sys.exit(check(args) if args.mode == "check" else run(args))
+
+
+if __name__ == "__main__":
+    main()

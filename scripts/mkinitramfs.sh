@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Build the guest's initramfs: busybox, the init script, the modules and the
+# selftest binaries. Usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko... -- TESTDIR...
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$1; shift
+stage=$(mktemp -d)
+chmod 0755 "$stage"
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,root,etc,lib/modules/coloc,selftests}
+chmod 1777 "$stage/tmp"
+cp /bin/busybox "$stage/bin/busybox"
+if command -v file >/dev/null && file -L "$stage/bin/busybox" | grep -q dynamically; then
+	die "/bin/busybox must be static: install busybox-static"
+fi
+cp "$COLOC_TOP/scripts/guest/init" "$stage/init"
+echo 'root:x:0:0:root:/root:/bin/sh' > "$stage/etc/passwd"
+echo 'nobody:x:65534:65534:nobody:/:/bin/false' >> "$stage/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$stage/etc/group"
+
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+	cp "$1" "$stage/lib/modules/coloc/"
+	shift
+done
+[ "${1:-}" = -- ] && shift
+for dir in "$@"; do
+	suite=$(basename "$dir")
+	mkdir -p "$stage/selftests/$suite"
+	cp "$dir"/test_* "$stage/selftests/$suite/"
+done
+
+(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null --reproducible -o -H newc --quiet -R 0:0) | gzip -n -1 > "$out"

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "coloc_util.h"
+
+const char *coloc_moddir(void)
+{
+	const char *dir = getenv("COLOC_MODDIR");
+
+	return dir ? dir : "/lib/modules/coloc";
+}
+
+bool coloc_loaded(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+int coloc_load(const char *name)
+{
+	char path[512];
+	int fd, ret;
+
+	if (coloc_loaded(name))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.ko", coloc_moddir(), name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret == -EEXIST ? 0 : ret;
+}
+
+int coloc_unload(const char *name)
+{
+	int i;
+
+	if (!coloc_loaded(name))
+		return 0;
+	/* A module in use (an open file, say) refuses; retry for a while. */
+	for (i = 0; i < 500; i++) {
+		if (!syscall(SYS_delete_module, name, O_NONBLOCK))
+			return 0;
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EBUSY)
+			return -errno;
+		usleep(10000);
+	}
+	return -EBUSY;
+}
+
+ssize_t coloc_read(const char *path, char *buf, size_t size)
+{
+	ssize_t len;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, buf, size - 1);
+	if (len < 0)
+		len = -errno;
+	else
+		buf[len] = '\0';
+	close(fd);
+	return len;
+}
+
+ssize_t coloc_write(const char *path, const void *buf, size_t len)
+{
+	ssize_t ret;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, buf, len);
+	if (ret < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int coloc_write_str(const char *path, const char *s)
+{
+	ssize_t ret = coloc_write(path, s, strlen(s));
+
+	if (ret < 0)
+		return ret;
+	return (size_t)ret == strlen(s) ? 0 : -EIO;
+}
+
+int coloc_read_long(const char *path, long *val)
+{
+	char buf[64], *end;
+	ssize_t len;
+
+	len = coloc_read(path, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	errno = 0;
+	*val = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EINVAL;
+	return 0;
+}
+
+bool coloc_has_line(const char *path, const char *line)
+{
+	char buf[8192], *tok, *save;
+
+	if (coloc_read(path, buf, sizeof(buf)) < 0)
+		return false;
+	for (tok = strtok_r(buf, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save))
+		if (!strcmp(tok, line))
+			return true;
+	return false;
+}
+
+static char overlong[4096];
+
+const struct coloc_bad_input coloc_bad_inputs[] = {
+	{ "newline only", "\n", 1 },
+	{ "word", "abc\n", 4 },
+	{ "leading space", " 5\n", 3 },
+	{ "trailing space", "5 \n", 3 },
+	{ "two newlines", "5\n\n", 3 },
+	{ "hex", "0x10\n", 5 },
+	{ "plus sign", "+5\n", 3 },
+	{ "trailing garbage", "5abc\n", 5 },
+	{ "double minus", "--5\n", 4 },
+	{ "embedded NUL", "5\0" "5", 3 },
+	{ "binary", "\xff\xfe\x01", 3 },
+	{ "two numbers", "1 2\n", 4 },
+	{ "huge", "99999999999999999999999999\n", 27 },
+	{ "overlong", overlong, sizeof(overlong) },
+};
+const size_t coloc_nr_bad_inputs = sizeof(coloc_bad_inputs) / sizeof(coloc_bad_inputs[0]);
+
+static void __attribute__((constructor)) init_overlong(void)
+{
+	memset(overlong, '1', sizeof(overlong));
+}
+
+int coloc_check_rejects(const char *path, const char *const *out_of_range,
+			const char *expect)
+{
+	char buf[128];
+	size_t i;
+	ssize_t ret;
+
+	for (i = 0; i < coloc_nr_bad_inputs; i++) {
+		const struct coloc_bad_input *in = &coloc_bad_inputs[i];
+
+		ret = coloc_write(path, in->buf, in->len);
+		if (ret >= 0 || (ret != -EINVAL && ret != -ERANGE && ret != -E2BIG)) {
+			fprintf(stderr, "# %s: %s input accepted or odd error: %zd\n",
+				path, in->what, ret);
+			return -1;
+		}
+		if (coloc_read(path, buf, sizeof(buf)) < 0 || strcmp(buf, expect)) {
+			fprintf(stderr, "# %s: value changed by %s input\n", path, in->what);
+			return -1;
+		}
+	}
+	for (i = 0; out_of_range && out_of_range[i]; i++) {
+		ret = coloc_write_str(path, out_of_range[i]);
+		if (ret != -ERANGE) {
+			fprintf(stderr, "# %s: out-of-range %s gave %zd, not -ERANGE\n",
+				path, out_of_range[i], ret);
+			return -1;
+		}
+		if (coloc_read(path, buf, sizeof(buf)) < 0 || strcmp(buf, expect)) {
+			fprintf(stderr, "# %s: value changed by %s\n", path, out_of_range[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int coloc_run_unprivileged(int (*fn)(void *arg), void *arg)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(COLOC_TEST_UID, COLOC_TEST_UID, COLOC_TEST_UID) ||
+		    setresuid(COLOC_TEST_UID, COLOC_TEST_UID, COLOC_TEST_UID))
+			_exit(125);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the coloc selftests: loading and unloading the coloc
+ * modules, reading and writing knobs, and the malformed inputs every knob
+ * must reject. cgroup helpers come from the kernel's cgroup selftests
+ * (cgroup_util.c), which these tests link with.
+ */
+#ifndef COLOC_UTIL_H
+#define COLOC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define COLOC_SYSFS "/sys/kernel/coloc"
+
+/* A uid without privileges, for delegation and permission tests. */
+#define COLOC_TEST_UID 65534
+
+/* Directory holding the modules; $COLOC_MODDIR overrides it. */
+const char *coloc_moddir(void);
+
+/* Loads module @name (without .ko); 0 or -errno. Loaded already is 0. */
+int coloc_load(const char *name);
+/* Unloads module @name, waiting for users; 0 or -errno. Not loaded is 0. */
+int coloc_unload(const char *name);
+bool coloc_loaded(const char *name);
+
+/* Reads a file into @buf (NUL-terminated); length or -errno. */
+ssize_t coloc_read(const char *path, char *buf, size_t size);
+/* Writes @len bytes of @buf in one write(2); bytes written or -errno. */
+ssize_t coloc_write(const char *path, const void *buf, size_t len);
+/* Writes a string; 0 if all of it was taken, -errno otherwise. */
+int coloc_write_str(const char *path, const char *s);
+/* Reads a file holding one integer; 0 with *val set, or -errno. */
+int coloc_read_long(const char *path, long *val);
+/* True if the file at @path contains a line equal to @line. */
+bool coloc_has_line(const char *path, const char *line);
+
+/* An input every numeric knob must refuse, and why it is bad. */
+struct coloc_bad_input {
+	const char *what;
+	const char *buf;
+	size_t len;
+};
+
+/* Malformed numeric input, each refused with EINVAL or ERANGE. */
+extern const struct coloc_bad_input coloc_bad_inputs[];
+extern const size_t coloc_nr_bad_inputs;
+
+/*
+ * Writes every bad input and every value of @out_of_range to @path; each
+ * must fail (-EINVAL or -ERANGE) and leave the file reading @expect.
+ * Returns 0, or -1 after printing what went wrong.
+ */
+int coloc_check_rejects(const char *path, const char *const *out_of_range,
+			const char *expect);
+
+/* Runs @fn(arg) in a child with uid and gid COLOC_TEST_UID; its exit code. */
+int coloc_run_unprivileged(int (*fn)(void *arg), void *arg);
+
+#endif /* COLOC_UTIL_H */

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hook framework end to end, through the test hook: writing x to
+ * /sys/kernel/coloc/hook_test returns x without an implementation and
+ * 2 * x + offset while coloc_test implements it. Also the sysfs knob
+ * abstraction: /sys/kernel/coloc/test/offset validates and is root-only.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "coloc_util.h"
+
+#define HOOK_TEST COLOC_SYSFS "/hook_test"
+#define OFFSET COLOC_SYSFS "/test/offset"
+#define CALLS COLOC_SYSFS "/test/calls"
+
+static long call_hook(long x)
+{
+	char buf[32];
+	long r;
+
+	snprintf(buf, sizeof(buf), "%ld\n", x);
+	if (coloc_write_str(HOOK_TEST, buf) || coloc_read_long(HOOK_TEST, &r))
+		return -999999;
+	return r;
+}
+
+FIXTURE(hooks) {};
+
+FIXTURE_SETUP(hooks)
+{
+	ASSERT_EQ(0, access(HOOK_TEST, W_OK)) TH_LOG("kernel without CONFIG_COLOC_HOOK_TEST");
+	ASSERT_EQ(0, coloc_unload("coloc_test"));
+}
+
+FIXTURE_TEARDOWN(hooks)
+{
+	coloc_unload("coloc_test");
+}
+
+TEST_F(hooks, identity_without_module)
+{
+	EXPECT_EQ(21, call_hook(21));
+	EXPECT_EQ(-7, call_hook(-7));
+}
+
+TEST_F(hooks, module_implements_hook)
+{
+	long calls_before, calls_after;
+
+	ASSERT_EQ(0, coloc_load("coloc_test"));
+	ASSERT_EQ(0, coloc_read_long(CALLS, &calls_before));
+	EXPECT_EQ(42, call_hook(21));
+	ASSERT_EQ(0, coloc_write_str(OFFSET, "5\n"));
+	EXPECT_EQ(47, call_hook(21));
+	ASSERT_EQ(0, coloc_write_str(OFFSET, "-1000"));
+	EXPECT_EQ(-958, call_hook(21));
+	ASSERT_EQ(0, coloc_read_long(CALLS, &calls_after));
+	EXPECT_EQ(calls_before + 3, calls_after);
+
+	/* Unloading restores the default at once. */
+	ASSERT_EQ(0, coloc_unload("coloc_test"));
+	EXPECT_EQ(21, call_hook(21));
+}
+
+TEST_F(hooks, offset_rejects_bad_input)
+{
+	const char *out_of_range[] = { "1001", "-1001", "9223372036854775807", NULL };
+
+	ASSERT_EQ(0, coloc_load("coloc_test"));
+	ASSERT_EQ(0, coloc_write_str(OFFSET, "12\n"));
+	EXPECT_EQ(0, coloc_check_rejects(OFFSET, out_of_range, "12\n"));
+	/* The boundaries are accepted. */
+	EXPECT_EQ(0, coloc_write_str(OFFSET, "1000"));
+	EXPECT_EQ(0, coloc_write_str(OFFSET, "-1000"));
+	EXPECT_EQ(0, coloc_write_str(OFFSET, "0"));
+	/* calls is read-only, for root too. */
+	EXPECT_EQ(-EACCES, coloc_write_str(CALLS, "0"));
+}
+
+static int try_offset(void *arg)
+{
+	char buf[32];
+
+	if (coloc_write_str(OFFSET, "3") != -EACCES)
+		return 1;
+	if (coloc_read(OFFSET, buf, sizeof(buf)) != -EACCES)
+		return 2;
+	if (coloc_write_str(HOOK_TEST, "1") != -EACCES)
+		return 3;
+	return 0;
+}
+
+TEST_F(hooks, knobs_are_root_only)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, coloc_load("coloc_test"));
+	ASSERT_EQ(0, stat(OFFSET, &st));
+	EXPECT_EQ(0600, st.st_mode & 0777);
+	EXPECT_EQ(0, coloc_run_unprivileged(try_offset, NULL));
+}
+
+/*
+ * Callers hammer the hook while the module implementing it is loaded and
+ * unloaded: every call must succeed and return one of the two answers,
+ * and nothing may reach the module after it is gone (the console is
+ * checked for splats by the runner).
+ */
+TEST_F(hooks, unload_while_calling)
+{
+	pid_t pids[3];
+	int i, status;
+
+	ASSERT_EQ(0, coloc_load("coloc_test"));
+	ASSERT_EQ(0, coloc_write_str(OFFSET, "1"));
+	for (i = 0; i < 3; i++) {
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (pids[i] == 0) {
+			for (;;)
+				if (coloc_write_str(HOOK_TEST, "5\n"))
+					_exit(1);
+		}
+	}
+	for (i = 0; i < 40; i++) {
+		ASSERT_EQ(0, coloc_unload("coloc_test"));
+		usleep(1000);
+		ASSERT_EQ(0, coloc_load("coloc_test"));
+		usleep(1000);
+	}
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, waitpid(pids[i], &status, WNOHANG)) TH_LOG("caller %d failed", i);
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], &status, 0);
+	}
+	/* Freshly loaded: offset is back to 0. */
+	EXPECT_EQ(10, call_hook(5));
+	ASSERT_EQ(0, coloc_unload("coloc_test"));
+	EXPECT_EQ(5, call_hook(5));
+}
+
+TEST_HARNESS_MAIN
