@@ -4,10 +4,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# Only the path goes to stdout; everything the build prints goes to stderr.
+exec 3>&1 1>&2
+
 dir=$(kernel_dir)
 if [ -f "$dir/.coloc-built" ]; then
 	note "kernel: cached $dir"
-	echo "$dir"
+	echo "$dir" >&3
 	exit 0
 fi
 
@@ -53,4 +56,4 @@ touch .coloc-built
 # Keep the cache bounded: the three newest trees of each flavour.
 ls -1dt "${dir%-*}"-???????????????? 2>/dev/null | tail -n +4 | xargs -r rm -rf
 note "kernel: built $dir"
-echo "$dir"
+echo "$dir" >&3

@@ -186,7 +186,7 @@ def check(args):
 
     for name, status in tests:
         label = {"pass": "ok", "skip": "ok # SKIP", "fail": "not ok"}[status]
-        if status != "pass" or args.verbose:
+        if status != "pass" or not args.quiet:
             print(f"{label} {name}")
     for p in problems:
         print(f"not ok {p}")
@@ -226,7 +226,7 @@ def main():
     ap.add_argument("--host-results", help="results of scripts/host-checks.sh to count in")
     ap.add_argument("--kvm", action="store_true", help="use KVM if /dev/kvm works")
     ap.add_argument("--shell", action="store_true", help="run: give a shell on the console")
-    ap.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
+    ap.add_argument("-q", "--quiet", action="store_true", help="list failed tests only")
     args = ap.parse_args()
     sys.exit(check(args) if args.mode == "check" else run(args))
 

@@ -34,3 +34,6 @@ done
 
 (cd "$kdir" && "${KMAKE[@]}" -s rustfmtcheck) > "$log" 2>&1
 result "rustfmt/kernel" "$log" $?
+
+python3 "$COLOC_TOP/scripts/test_guest.py" > "$log" 2>&1
+result "runner/result-parser" "$log" $?
