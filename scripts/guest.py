@@ -156,7 +156,7 @@ def check(args):
         if os.path.exists(f):
             os.unlink(f)
     cmd = qemu_cmd(args, "check", f"file:{console_log}", f"file:{results_log}")
-    print(f"==> booting guest ({args.smp} CPUs, {args.memory}), log in {args.log_dir}", flush=True)
+    print(f"==> booting guest (-smp {args.smp}, -m {args.memory}), log in {args.log_dir}", flush=True)
     start = time.monotonic()
     timed_out = False
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
