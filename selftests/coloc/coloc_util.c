@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -209,4 +212,33 @@ int coloc_run_unprivileged(int (*fn)(void *arg), void *arg)
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+int coloc_cg_remove_tree(const char *path)
+{
+	char sub[PATH_MAX], buf[4096], *line, *save;
+	struct dirent *de;
+	DIR *dir;
+	int i;
+
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		coloc_cg_remove_tree(sub);
+	}
+	closedir(dir);
+	/* Kill what is left and wait until the cgroup is empty. */
+	for (i = 0; i < 500; i++) {
+		snprintf(sub, sizeof(sub), "%s/cgroup.procs", path);
+		if (coloc_read(sub, buf, sizeof(buf)) <= 0)
+			break;
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			kill(atoi(line), SIGKILL);
+		usleep(10000);
+	}
+	return rmdir(path) ? -errno : 0;
 }

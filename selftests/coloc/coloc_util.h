@@ -56,6 +56,9 @@ extern const size_t coloc_nr_bad_inputs;
 int coloc_check_rejects(const char *path, const char *const *out_of_range,
 			const char *expect);
 
+/* Kills the tasks of cgroup @path and its descendants and removes them all. */
+int coloc_cg_remove_tree(const char *path);
+
 /* Runs @fn(arg) in a child with uid and gid COLOC_TEST_UID; its exit code. */
 int coloc_run_unprivileged(int (*fn)(void *arg), void *arg);
 

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! coloc_mem: memory-cgroup priority for co-located workloads.
+//!
+//! Knobs (Alibaba Cloud Linux names and meanings), present while loaded:
+//! - `memory.priority` (0-12, default 0, not on the root): how important the
+//!   cgroup is compared with its siblings; higher is more important.
+//! - `memory.use_priority_oom` (0/1, default 0, also on the root): choose the
+//!   victims of OOMs whose scope is this cgroup by priority. On the root it
+//!   is the switch for system-wide OOMs.
+//!
+//! Priority OOM: from the OOM scope, descend into the child with the lowest
+//! priority (ties: the larger memory usage, then the older cgroup), level by
+//! level, to a cgroup without children; the kernel's badness score picks the
+//! task inside it. A cgroup without killable tasks is skipped for the next
+//! child in that order. Only siblings are compared, so a delegated subtree
+//! can order its own children but never move ahead of its parent's
+//! siblings. If the walk finds nothing killable the kernel chooses as usual.
+//!
+//! The values are kept in the kernel's memory cgroups and survive an
+//! unload and reload of the module; unloaded, they are ignored.
+
+use core::{fmt::Write, ops::ControlFlow};
+use kernel::{
+    c_str,
+    cgroup::{self, Css, File, Scope, SeqFile, Subsys},
+    coloc::{
+        self, knob,
+        oom::{self, OomControl, OomPolicy},
+    },
+    memcg::MemCgroup,
+    prelude::*,
+    types::ARef,
+};
+
+module! {
+    type: ColocMem,
+    name: "coloc_mem",
+    author: "coloc developers",
+    description: "coloc: memory cgroup priority (priority OOM)",
+    license: "GPL",
+}
+
+/// `memory.priority` range, as in Alibaba Cloud Linux.
+const PRIORITY_RANGE: core::ops::RangeInclusive<u64> = 0..=12;
+
+/// Deeper than this, the walk stops descending and scans the subtree.
+const MAX_DEPTH: u32 = 32;
+
+/// Order of siblings for victim choice: the smallest key goes first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct VictimKey {
+    priority: i32,
+    /// Inverted usage: with equal priority the larger cgroup goes first.
+    usage_inv: u64,
+    /// Cgroup ids are never reused: a total order, so every child is visited once.
+    id: u64,
+}
+
+impl VictimKey {
+    fn of(memcg: &MemCgroup) -> Self {
+        Self {
+            priority: memcg.coloc_priority(),
+            usage_inv: u64::MAX - memcg.usage_pages(),
+            id: memcg.css().cgroup_id(),
+        }
+    }
+}
+
+struct PriorityOom;
+
+impl PriorityOom {
+    /// Returns the next child of `parent` after `after` in victim order, with a reference.
+    fn next_child(
+        parent: &MemCgroup,
+        after: Option<VictimKey>,
+    ) -> Option<(VictimKey, ARef<MemCgroup>)> {
+        let mut best: Option<(VictimKey, ARef<MemCgroup>)> = None;
+        parent.for_each_child(|child| {
+            let key = VictimKey::of(child);
+            let later = after.map_or(true, |a| key > a);
+            let better = best.as_ref().map_or(true, |(b, _)| key < *b);
+            if later && better {
+                if let Some(r) = child.tryget_online() {
+                    best = Some((key, r));
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        best
+    }
+
+    /// Chooses a victim below `memcg`; true once `oc` has one.
+    fn descend(oc: &OomControl, memcg: &MemCgroup, depth: u32) -> bool {
+        if depth < MAX_DEPTH {
+            // Each round visits a new child (the keys grow strictly); the bound guards against
+            // usage changing under the walk.
+            let mut after = None;
+            let mut rounds = 0;
+            while let Some((key, child)) = Self::next_child(memcg, after) {
+                if Self::descend(oc, &child, depth + 1) {
+                    return true;
+                }
+                after = Some(key);
+                rounds += 1;
+                if rounds > 4096 {
+                    break;
+                }
+            }
+        }
+        // No child had a killable task: this cgroup's own tasks, if any (never the root's).
+        oc.scan(memcg)
+    }
+}
+
+#[vtable]
+impl OomPolicy for PriorityOom {
+    fn select_victim(&self, oc: &OomControl) -> bool {
+        let scope = oc.scope();
+        if !scope.coloc_use_priority_oom() {
+            return false;
+        }
+        Self::descend(oc, scope, 0)
+    }
+}
+
+struct Files;
+
+impl Files {
+    const PRIORITY: usize = 0;
+    const USE_PRIORITY_OOM: usize = 1;
+}
+
+impl cgroup::Files for Files {
+    const SUBSYS: Subsys = Subsys::Memory;
+    const FILES: &'static [File] = &[
+        File::read_write(c_str!("priority")).scope(Scope::NotOnRoot),
+        File::read_write(c_str!("use_priority_oom")),
+    ];
+
+    fn show(&self, file: usize, css: &Css, out: &mut SeqFile<'_>) -> Result {
+        let memcg = MemCgroup::from_css(css).ok_or(EINVAL)?;
+        match file {
+            Self::PRIORITY => writeln!(out, "{}", memcg.coloc_priority())?,
+            Self::USE_PRIORITY_OOM => writeln!(out, "{}", memcg.coloc_use_priority_oom() as u8)?,
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    fn write(&self, file: usize, css: &Css, input: &[u8]) -> Result {
+        let memcg = MemCgroup::from_css(css).ok_or(EINVAL)?;
+        match file {
+            Self::PRIORITY => {
+                let prio = knob::parse_u64(input, PRIORITY_RANGE)?;
+                memcg.set_coloc_priority(prio as i32);
+            }
+            Self::USE_PRIORITY_OOM => {
+                let on = knob::parse_u64(input, 0..=1)?;
+                memcg.set_coloc_use_priority_oom(on == 1);
+            }
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+}
+
+struct ColocMem {
+    // Dropped in declaration order: the policy first, the knobs, then the feature.
+    _oom: coloc::hook::Registration<PriorityOom>,
+    _files: cgroup::Registration<Files>,
+    _feature: coloc::Feature,
+}
+
+impl kernel::Module for ColocMem {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let feature = coloc::Feature::register(c_str!("memory"), module)?;
+        let files = cgroup::Registration::new(Files)?;
+        let oom = oom::register(PriorityOom, module)?;
+        Ok(ColocMem {
+            _oom: oom,
+            _files: files,
+            _feature: feature,
+        })
+    }
+}

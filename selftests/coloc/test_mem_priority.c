@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * coloc_mem: memory.priority and memory.use_priority_oom.
+ *
+ * Each OOM test builds a small tree under a cgroup with memory.max, starts
+ * processes that allocate and hold anonymous memory (the guest has no
+ * swap), then lets one more allocation push the tree over its limit and
+ * checks, through memory.events, which cgroup lost a task.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "../cgroup/cgroup_util.h"
+#include "coloc_util.h"
+
+#define MAX_PROCS 16
+#define MAX_CGS 8
+
+FIXTURE(mem) {
+	char root[PATH_MAX];
+	char *top;			/* the OOM scope: memory.max set here */
+	char *cgs[MAX_CGS];
+	int nr_cgs;
+	pid_t pids[MAX_PROCS];
+	int nr_pids;
+};
+
+static char *add_cg(struct __test_metadata *_metadata, FIXTURE_DATA(mem) *self,
+		    const char *name, int prio)
+{
+	char *cg = cg_name(self->top, name), buf[16];
+
+	if (cg_create(cg))
+		return NULL;
+	if (prio >= 0) {
+		snprintf(buf, sizeof(buf), "%d", prio);
+		if (cg_write(cg, "memory.priority", buf))
+			return NULL;
+	}
+	self->cgs[self->nr_cgs++] = cg;
+	return cg;
+}
+
+/* Lets @cg have children with the memory controller (and no tasks of its own). */
+static int parent_cg(const char *cg)
+{
+	return cg_write((char *)cg, "cgroup.subtree_control", "+memory");
+}
+
+/*
+ * Starts a process in @cg that allocates and touches @mb MiB, then sleeps.
+ * Returns once the memory is held, or once the process died trying.
+ */
+static pid_t hog(FIXTURE_DATA(mem) *self, const char *cg, int mb, int oom_score_adj)
+{
+	int pfd[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		char adj[16];
+		size_t len = (size_t)mb << 20;
+		char *p;
+
+		close(pfd[0]);
+		if (cg_enter_current(cg))
+			_exit(1);
+		snprintf(adj, sizeof(adj), "%d", oom_score_adj);
+		if (coloc_write_str("/proc/self/oom_score_adj", adj))
+			_exit(1);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(1);
+		for (size_t i = 0; i < len; i += 4096)
+			p[i] = 1;
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	if (pid > 0) {
+		self->pids[self->nr_pids++] = pid;
+		if (read(pfd[0], &c, 1) != 1)
+			c = 0;	/* died before holding its memory */
+	}
+	close(pfd[0]);
+	return pid;
+}
+
+static bool alive(pid_t pid)
+{
+	int status;
+
+	return waitpid(pid, &status, WNOHANG) == 0;
+}
+
+static long oom_kills(const char *cg)
+{
+	return cg_read_key_long(cg, "memory.events", "oom_kill ");
+}
+
+FIXTURE_SETUP(mem)
+{
+	ASSERT_EQ(0, coloc_load("coloc_mem"));
+	ASSERT_EQ(0, cg_find_unified_root(self->root, sizeof(self->root), NULL));
+	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+memory"));
+	self->top = cg_name(self->root, "coloc_mem_test");
+	ASSERT_EQ(0, coloc_cg_remove_tree(self->top));
+	ASSERT_EQ(0, cg_create(self->top));
+	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+memory"));
+}
+
+FIXTURE_TEARDOWN(mem)
+{
+	int i;
+
+	for (i = 0; i < self->nr_pids; i++) {
+		kill(self->pids[i], SIGKILL);
+		waitpid(self->pids[i], NULL, 0);
+	}
+	for (i = 0; i < self->nr_cgs; i++)
+		free(self->cgs[i]);
+	coloc_cg_remove_tree(self->top);
+	free(self->top);
+	coloc_unload("coloc_mem");
+}
+
+TEST_F(mem, knobs)
+{
+	const char *prio_out[] = { "13", "100", NULL };
+	const char *use_out[] = { "2", NULL };
+	char *a = add_cg(_metadata, self, "a", -1), path[PATH_MAX + 32];
+
+	ASSERT_NE(NULL, a);
+	/* Defaults; memory.priority is not on the root, use_priority_oom is. */
+	EXPECT_EQ(0, cg_read_strcmp(a, "memory.priority", "0\n"));
+	EXPECT_EQ(0, cg_read_strcmp(a, "memory.use_priority_oom", "0\n"));
+	EXPECT_EQ(0, cg_read_strcmp(self->root, "memory.use_priority_oom", "0\n"));
+	snprintf(path, sizeof(path), "%s/memory.priority", self->root);
+	EXPECT_EQ(-1, access(path, F_OK));
+
+	EXPECT_EQ(0, cg_write(a, "memory.priority", "12"));
+	EXPECT_EQ(0, cg_read_strcmp(a, "memory.priority", "12\n"));
+	snprintf(path, sizeof(path), "%s/memory.priority", a);
+	EXPECT_EQ(0, coloc_check_rejects(path, prio_out, "12\n"));
+	EXPECT_EQ(-EINVAL, coloc_write_str(path, "-1"));
+
+	EXPECT_EQ(0, cg_write(a, "memory.use_priority_oom", "1"));
+	snprintf(path, sizeof(path), "%s/memory.use_priority_oom", a);
+	EXPECT_EQ(0, coloc_check_rejects(path, use_out, "1\n"));
+
+	/* Values live in the kernel: they survive a reload of the module. */
+	ASSERT_EQ(0, coloc_unload("coloc_mem"));
+	snprintf(path, sizeof(path), "%s/memory.priority", a);
+	EXPECT_EQ(-1, access(path, F_OK));
+	ASSERT_EQ(0, coloc_load("coloc_mem"));
+	EXPECT_EQ(0, cg_read_strcmp(a, "memory.priority", "12\n"));
+	EXPECT_EQ(0, cg_write(a, "memory.priority", "0"));
+	EXPECT_EQ(0, cg_write(a, "memory.use_priority_oom", "0"));
+}
+
+/*
+ * The example of Alibaba Cloud Linux's documentation: siblings A=10 and
+ * B=8, inside B E=7 and F=8. The victim is in E although A and F hold more.
+ * Without use_priority_oom the kernel takes the biggest task, in A.
+ */
+static void two_level_tree(struct __test_metadata *_metadata, FIXTURE_DATA(mem) *self,
+			   bool priority_oom)
+{
+	char *a, *b, *e, *f, *a2;
+	pid_t pa, pe, pf, trigger;
+	int status;
+
+	ASSERT_EQ(0, cg_write(self->top, "memory.max", "128M"));
+	ASSERT_EQ(0, cg_write(self->top, "memory.use_priority_oom", priority_oom ? "1" : "0"));
+	a = add_cg(_metadata, self, "a", 10);
+	b = add_cg(_metadata, self, "b", 8);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, parent_cg(a));
+	ASSERT_EQ(0, parent_cg(b));
+	e = add_cg(_metadata, self, "b/e", 7);
+	f = add_cg(_metadata, self, "b/f", 8);
+	ASSERT_NE(NULL, e);
+	ASSERT_NE(NULL, f);
+	a2 = add_cg(_metadata, self, "a/x", 0);
+	ASSERT_NE(NULL, a2);
+
+	pa = hog(self, a2, 48, 0);
+	pe = hog(self, e, 16, 0);
+	pf = hog(self, f, 32, 0);
+	ASSERT_TRUE(pa > 0 && alive(pa) && pe > 0 && alive(pe) && pf > 0 && alive(pf));
+
+	/* 96 MiB held; 40 more in A pass the limit. */
+	trigger = hog(self, a2, 40, 0);
+	ASSERT_GT(trigger, 0);
+	if (priority_oom) {
+		EXPECT_TRUE(alive(trigger));
+		EXPECT_TRUE(alive(pa));
+		EXPECT_FALSE(alive(pe));
+		EXPECT_GE(oom_kills(e), 1);
+		EXPECT_EQ(0, oom_kills(a));
+	} else {
+		EXPECT_GE(oom_kills(a), 1);
+		EXPECT_TRUE(alive(pe));
+	}
+	(void)status;
+}
+
+TEST_F(mem, oom_follows_priority)
+{
+	two_level_tree(_metadata, self, true);
+}
+
+TEST_F(mem, oom_stock_without_switch)
+{
+	two_level_tree(_metadata, self, false);
+}
+
+/* Equal priority: the cgroup using more memory goes first, even if its tasks are small. */
+TEST_F(mem, oom_tie_goes_to_larger_cgroup)
+{
+	char *a = add_cg(_metadata, self, "a", 0), *b = add_cg(_metadata, self, "b", 0);
+	char *c = add_cg(_metadata, self, "c", 12);
+	pid_t a1, a2, b1, trigger;
+
+	ASSERT_TRUE(a && b && c);
+	ASSERT_EQ(0, cg_write(self->top, "memory.max", "112M"));
+	ASSERT_EQ(0, cg_write(self->top, "memory.use_priority_oom", "1"));
+	a1 = hog(self, a, 24, 0);
+	a2 = hog(self, a, 24, 0);
+	b1 = hog(self, b, 36, 0);
+	ASSERT_TRUE(alive(a1) && alive(a2) && alive(b1));
+	/* 84 MiB held; the trigger in the most important cgroup passes the limit. */
+	trigger = hog(self, c, 36, 0);
+	ASSERT_GT(trigger, 0);
+	EXPECT_GE(oom_kills(a), 1);
+	EXPECT_EQ(0, oom_kills(b));
+	EXPECT_EQ(0, oom_kills(c));
+	EXPECT_TRUE(alive(b1));
+}
+
+/* A cgroup whose tasks are all unkillable is skipped for the next in order. */
+TEST_F(mem, oom_skips_unkillable)
+{
+	char *a = add_cg(_metadata, self, "a", 10), *b = add_cg(_metadata, self, "b", 2);
+	char *c = add_cg(_metadata, self, "c", 12);
+	pid_t a1, b1, trigger;
+
+	ASSERT_TRUE(a && b && c);
+	ASSERT_EQ(0, cg_write(self->top, "memory.max", "112M"));
+	ASSERT_EQ(0, cg_write(self->top, "memory.use_priority_oom", "1"));
+	a1 = hog(self, a, 32, 0);
+	b1 = hog(self, b, 48, -1000);
+	ASSERT_TRUE(alive(a1) && alive(b1));
+	trigger = hog(self, c, 48, 0);
+	ASSERT_GT(trigger, 0);
+	EXPECT_TRUE(alive(b1));
+	EXPECT_EQ(0, oom_kills(b));
+	EXPECT_FALSE(alive(a1));
+	EXPECT_GE(oom_kills(a), 1);
+	EXPECT_EQ(0, oom_kills(c));
+}
+
+/* memory.oom.group still takes the whole cgroup the policy chose. */
+TEST_F(mem, oom_group_kills_whole_group)
+{
+	char *a = add_cg(_metadata, self, "a", 10), *b = add_cg(_metadata, self, "b", 1);
+	pid_t a1, b1, b2, trigger;
+
+	ASSERT_TRUE(a && b);
+	ASSERT_EQ(0, cg_write(self->top, "memory.max", "112M"));
+	ASSERT_EQ(0, cg_write(self->top, "memory.use_priority_oom", "1"));
+	ASSERT_EQ(0, cg_write(b, "memory.oom.group", "1"));
+	a1 = hog(self, a, 48, 0);
+	b1 = hog(self, b, 16, 0);
+	b2 = hog(self, b, 16, 0);
+	ASSERT_TRUE(alive(a1) && alive(b1) && alive(b2));
+	trigger = hog(self, a, 40, 0);
+	ASSERT_GT(trigger, 0);
+	EXPECT_FALSE(alive(b1));
+	EXPECT_FALSE(alive(b2));
+	EXPECT_GE(oom_kills(b), 2);
+	EXPECT_EQ(0, oom_kills(a));
+	EXPECT_TRUE(alive(a1));
+}
+
+struct deleg {
+	char *deleg, *sub;
+};
+
+static int delegatee(void *arg)
+{
+	struct deleg *d = arg;
+
+	/* It cannot promote its own cgroup among its siblings... */
+	if (cg_write(d->deleg, "memory.priority", "12") != -EACCES)
+		return 1;
+	/* ...but orders its own children as it likes. */
+	if (cg_write(d->deleg, "cgroup.subtree_control", "+memory"))
+		return 2;
+	if (cg_create(d->sub))
+		return 3;
+	if (cg_write(d->sub, "memory.priority", "12"))
+		return 4;
+	return 0;
+}
+
+TEST_F(mem, delegation)
+{
+	const char *owned[] = { "", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control" };
+	struct deleg d;
+	char path[PATH_MAX + 32];
+	int i;
+
+	d.deleg = add_cg(_metadata, self, "deleg", 3);
+	ASSERT_NE(NULL, d.deleg);
+	d.sub = cg_name(d.deleg, "sub");
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s%s", d.deleg, owned[i]);
+		ASSERT_EQ(0, chown(path, COLOC_TEST_UID, COLOC_TEST_UID));
+	}
+	EXPECT_EQ(0, coloc_run_unprivileged(delegatee, &d));
+	EXPECT_EQ(0, cg_read_strcmp(d.deleg, "memory.priority", "3\n"));
+	free(d.sub);
+}
+
+/* OOMs keep coming while the module is loaded and unloaded: no splat, no hang. */
+TEST_F(mem, unload_during_oom_storm)
+{
+	char *a = add_cg(_metadata, self, "a", 1);
+	pid_t storm;
+	int i, status;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, cg_write(self->top, "memory.max", "32M"));
+	ASSERT_EQ(0, cg_write(self->top, "memory.use_priority_oom", "1"));
+	storm = fork();
+	ASSERT_GE(storm, 0);
+	if (storm == 0) {
+		for (;;) {
+			pid_t p = fork();
+
+			if (p == 0) {
+				size_t len = 64 << 20;
+				char *m;
+
+				if (cg_enter_current(a))
+					_exit(1);
+				m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				for (size_t j = 0; m != MAP_FAILED && j < len; j += 4096)
+					m[j] = 1;
+				_exit(0);
+			}
+			waitpid(p, NULL, 0);
+		}
+	}
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, coloc_unload("coloc_mem"));
+		usleep(20000);
+		ASSERT_EQ(0, coloc_load("coloc_mem"));
+		usleep(20000);
+	}
+	kill(storm, SIGKILL);
+	waitpid(storm, &status, 0);
+	EXPECT_GE(oom_kills(a), 1);
+}
+
+TEST_HARNESS_MAIN
