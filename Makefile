@@ -38,7 +38,7 @@ modules: kernel
 
 selftests: kernel
 	@for s in $(SELFTEST_SUITES); do \
-		$(MAKE) -s -C selftests/$$s KDIR=$$(cat $(KDIR_FILE)) OUTPUT=$(BUILD)/selftests/$$s || exit; \
+		$(MAKE) -s -B -C selftests/$$s KDIR=$$(cat $(KDIR_FILE)) OUTPUT=$(BUILD)/selftests/$$s || exit; \
 	done
 
 initramfs: modules selftests
@@ -55,8 +55,13 @@ run: initramfs
 host-checks: kernel
 	@scripts/host-checks.sh $$(cat $(KDIR_FILE)) > $(BUILD)/host-results.txt
 
+# Suites that must report: a missing one fails the run.
+KUNIT_SUITES := coloc_hook rust_doctests_kernel
+
 check: initramfs host-checks
-	@python3 $(GUEST) check --host-results $(BUILD)/host-results.txt
+	@python3 $(GUEST) check --host-results $(BUILD)/host-results.txt \
+		--expect $(addprefix kunit/,$(KUNIT_SUITES)) \
+		$$(cd $(BUILD)/selftests && ls -d */test_*)
 
 patches-edit:
 	@scripts/patches-edit.sh

@@ -57,6 +57,11 @@ def qemu_cmd(args, mode, console, results):
     return cmd
 
 
+# Taint flags a clean run may have: O (out-of-tree module), E (unsigned
+# module), N (KUnit tests ran).
+ALLOWED_TAINT = (1 << 12) | (1 << 13) | (1 << 18)
+
+
 def parse_results(text):
     """Returns a list of (name, status) with status 'pass', 'fail' or 'skip',
     and a list of problems that are not tied to one test."""
@@ -65,14 +70,30 @@ def parse_results(text):
     seen_done = False
     for raw in text.splitlines():
         line = raw.rstrip("\r")
-        m = re.match(r"^COLOC-(KUNIT|TEST)-BEGIN (\S+)$", line)
+        m = re.match(r"^COLOC-(KUNIT|TEST|KMEMLEAK)-BEGIN ?(\S*)$", line)
         if m:
-            kind, block, lines = m.group(1), m.group(2), []
+            if block is not None:
+                problems.append(f"{block}: report cut off")
+            kind, block, lines = m.group(1), m.group(2) or "kmemleak", []
             continue
         m = re.match(r"^COLOC-KUNIT-END (\S+)$", line)
         if m and kind == "KUNIT":
-            tests += kunit_cases(block, lines)
+            cases = kunit_cases(block, lines)
+            if not cases:
+                problems.append(f"kunit/{block}: no results")
+            tests += cases
             block = kind = None
+            continue
+        if line == "COLOC-KMEMLEAK-END" and kind == "KMEMLEAK":
+            if any(l.strip() for l in lines):
+                problems.append("kmemleak: " + " | ".join(l.strip() for l in lines[:6]))
+            block = kind = None
+            continue
+        m = re.match(r"^COLOC-TAINT (\d+)$", line)
+        if m:
+            taint = int(m.group(1))
+            if taint & ~ALLOWED_TAINT:
+                problems.append(f"kernel tainted: {taint:#x} (bits beyond O, E and N)")
             continue
         m = re.match(r"^COLOC-TEST-END (\S+) rc=(\d+)$", line)
         if m and kind == "TEST":
@@ -138,6 +159,14 @@ def host_results(text):
     return cases
 
 
+def missing(tests, expected):
+    """Every expected KUnit suite (kunit/NAME) and selftest binary
+    (SUITE/test_x) must have reported at least one case."""
+    names = [name for name, _ in tests]
+    return [f"{e}: expected but did not report" for e in expected
+            if not any(n.startswith(e + "/") for n in names)]
+
+
 def find_splats(console):
     found = []
     for line in console.splitlines():
@@ -179,6 +208,7 @@ def check(args):
     tests, problems = parse_results(results)
     if args.host_results:
         tests = host_results(read(args.host_results)) + tests
+    problems += missing(tests, args.expect or [])
     if timed_out:
         problems.append(f"timeout: the guest ran longer than {args.timeout} s")
     splats = find_splats(console)
@@ -224,6 +254,7 @@ def main():
     ap.add_argument("--log-dir", default="build/guest")
     ap.add_argument("--append", default="", help="extra kernel command line")
     ap.add_argument("--host-results", help="results of scripts/host-checks.sh to count in")
+    ap.add_argument("--expect", nargs="*", help="suites and binaries that must report")
     ap.add_argument("--kvm", action="store_true", help="use KVM if /dev/kvm works")
     ap.add_argument("--shell", action="store_true", help="run: give a shell on the console")
     ap.add_argument("-q", "--quiet", action="store_true", help="list failed tests only")

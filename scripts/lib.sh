@@ -9,6 +9,10 @@ DEBUG=${DEBUG:-0}
 JOBS=${JOBS:-$(nproc)}
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
+# The build is defined by this repository, not by the caller's environment:
+# variables kbuild would read are dropped, so the cache key covers everything.
+unset ARCH CROSS_COMPILE KCFLAGS KCPPFLAGS KAFLAGS KRUSTFLAGS KBUILD_OUTPUT O
+
 # Always LLVM 19: the unversioned llvm-* tools on Debian 12 are LLVM 14.
 KMAKE=(make LLVM=-19)
 
@@ -26,8 +30,10 @@ source_id() {
 	if [ -n "$KSRC" ]; then
 		[ -f "$KSRC/Makefile" ] || die "KSRC=$KSRC is not a kernel tree"
 		if git -C "$KSRC" rev-parse HEAD >/dev/null 2>&1; then
-			{ git -C "$KSRC" rev-parse HEAD; git -C "$KSRC" status --porcelain=v1 -uno;
-			  git -C "$KSRC" diff HEAD; } | sha256sum | cut -c1-16
+			# Untracked files are copied too, so they count.
+			{ git -C "$KSRC" rev-parse HEAD; git -C "$KSRC" diff HEAD;
+			  (cd "$KSRC" && git ls-files -o --exclude-standard -z | xargs -0 -r sha256sum);
+			} | sha256sum | cut -c1-16
 		else
 			(cd "$KSRC" && find . -type f -printf '%P %s %T@\n' | LC_ALL=C sort) |
 				sha256sum | cut -c1-16

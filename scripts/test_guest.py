@@ -60,6 +60,37 @@ class ParseResults(unittest.TestCase):
         self.assertTrue(any("no test results" in p for p in problems))
 
 
+    def test_nested_begin_is_cut_off(self):
+        text = "COLOC-TEST-BEGIN coloc/x\nok 1 a\nCOLOC-TEST-BEGIN coloc/y\nok 1 b\n" \
+               "COLOC-TEST-END coloc/y rc=0\nCOLOC-DONE\n"
+        _, problems = guest.parse_results(text)
+        self.assertTrue(any(p.startswith("coloc/x") for p in problems))
+
+    def test_empty_kunit_suite(self):
+        text = "COLOC-KUNIT-BEGIN s\nKTAP version 1\nCOLOC-KUNIT-END s\nCOLOC-DONE\n"
+        _, problems = guest.parse_results(text)
+        self.assertIn("kunit/s: no results", problems)
+
+    def test_taint(self):
+        _, ok = guest.parse_results("COLOC-TAINT 12288\nCOLOC-DONE\n")
+        self.assertEqual(ok, [])
+        _, bad = guest.parse_results("COLOC-TAINT 12800\nCOLOC-DONE\n")
+        self.assertTrue(any("tainted" in p for p in bad))
+
+    def test_kmemleak_report(self):
+        text = "COLOC-KMEMLEAK-BEGIN\nunreferenced object 0xffff (size 64):\n" \
+               "COLOC-KMEMLEAK-END\nCOLOC-DONE\n"
+        _, problems = guest.parse_results(text)
+        self.assertTrue(any(p.startswith("kmemleak") for p in problems))
+        _, clean = guest.parse_results("COLOC-KMEMLEAK-BEGIN\nCOLOC-KMEMLEAK-END\nCOLOC-DONE\n")
+        self.assertEqual(clean, [])
+
+    def test_missing_expected(self):
+        tests = [("kunit/coloc_hook/a", "pass"), ("coloc/test_core/core.a", "pass")]
+        self.assertEqual(guest.missing(tests, ["kunit/coloc_hook", "coloc/test_core"]), [])
+        self.assertEqual(len(guest.missing(tests, ["coloc/test_hooks"])), 1)
+
+
 class Splats(unittest.TestCase):
     def test_detects_each_kind(self):
         console = "\n".join([

@@ -88,6 +88,24 @@ TEST_F(cg, files_follow_module)
 	free(after);
 }
 
+/* Like any memory.* file: only where the memory controller is enabled. */
+TEST_F(cg, files_need_the_controller)
+{
+	char *a = cg_name(self->top, "a"), *b = cg_name(self->top, "a/b");
+
+	ASSERT_EQ(0, coloc_load("coloc_test"));
+	ASSERT_EQ(0, cg_create(a));
+	ASSERT_EQ(0, cg_create(b));
+	EXPECT_TRUE(has_file(a, KNOB));
+	EXPECT_FALSE(has_file(b, KNOB)) TH_LOG("a/cgroup.subtree_control lacks +memory");
+	ASSERT_EQ(0, cg_write(a, "cgroup.subtree_control", "+memory"));
+	EXPECT_TRUE(has_file(b, KNOB));
+	ASSERT_EQ(0, cg_write(a, "cgroup.subtree_control", "-memory"));
+	EXPECT_FALSE(has_file(b, KNOB));
+	free(a);
+	free(b);
+}
+
 TEST_F(cg, value_default_and_write)
 {
 	char *a = cg_name(self->top, "a");

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,9 +126,21 @@ TEST_F(hooks, unload_while_calling)
 		pids[i] = fork();
 		ASSERT_GE(pids[i], 0);
 		if (pids[i] == 0) {
-			for (;;)
+			long r;
+
+			/*
+			 * Every caller writes 5, so the shared result is 5
+			 * (no implementation), 10 or 11 (offset 0 after a
+			 * reload, or 1).
+			 */
+			for (;;) {
 				if (coloc_write_str(HOOK_TEST, "5\n"))
 					_exit(1);
+				if (coloc_read_long(HOOK_TEST, &r))
+					_exit(2);
+				if (r != 5 && r != 10 && r != 11)
+					_exit(3);
+			}
 		}
 	}
 	for (i = 0; i < 40; i++) {
@@ -137,7 +150,8 @@ TEST_F(hooks, unload_while_calling)
 		usleep(1000);
 	}
 	for (i = 0; i < 3; i++) {
-		EXPECT_EQ(0, waitpid(pids[i], &status, WNOHANG)) TH_LOG("caller %d failed", i);
+		EXPECT_EQ(0, waitpid(pids[i], &status, WNOHANG))
+			TH_LOG("caller %d failed: exit %d", i, WEXITSTATUS(status));
 		kill(pids[i], SIGKILL);
 		waitpid(pids[i], &status, 0);
 	}
@@ -145,6 +159,23 @@ TEST_F(hooks, unload_while_calling)
 	EXPECT_EQ(10, call_hook(5));
 	ASSERT_EQ(0, coloc_unload("coloc_test"));
 	EXPECT_EQ(5, call_hook(5));
+}
+
+/* A file held open across unload fails cleanly, and closing it is fine. */
+TEST_F(hooks, open_file_across_unload)
+{
+	char buf[32];
+	int fd;
+
+	ASSERT_EQ(0, coloc_load("coloc_test"));
+	fd = open(OFFSET, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, coloc_unload("coloc_test"));
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, write(fd, "1", 1));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(0, close(fd));
 }
 
 TEST_HARNESS_MAIN
