@@ -242,3 +242,19 @@ int coloc_cg_remove_tree(const char *path)
 	}
 	return rmdir(path) ? -errno : 0;
 }
+
+int coloc_cg_delegate(const char *path)
+{
+	static const char *const owned[] = {
+		"", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control",
+	};
+	char file[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, owned[i]);
+		if (chown(file, COLOC_TEST_UID, COLOC_TEST_UID))
+			return -errno;
+	}
+	return 0;
+}

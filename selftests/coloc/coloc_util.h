@@ -59,6 +59,12 @@ int coloc_check_rejects(const char *path, const char *const *out_of_range,
 /* Kills the tasks of cgroup @path and its descendants and removes them all. */
 int coloc_cg_remove_tree(const char *path);
 
+/*
+ * Delegates cgroup @path to COLOC_TEST_UID as cgroup-v2.rst says: the
+ * directory, cgroup.procs, cgroup.threads and cgroup.subtree_control.
+ */
+int coloc_cg_delegate(const char *path);
+
 /* Runs @fn(arg) in a child with uid and gid COLOC_TEST_UID; its exit code. */
 int coloc_run_unprivileged(int (*fn)(void *arg), void *arg);
 

@@ -198,19 +198,10 @@ TEST_F(cg, delegation)
 		.sub = cg_name(self->top, "deleg/sub"),
 		.sibling = cg_name(self->top, "a"),
 	};
-	const char *owned[] = { "", "/cgroup.procs", "/cgroup.threads",
-				"/cgroup.subtree_control" };
-	char path[PATH_MAX];
-	int i;
-
 	ASSERT_EQ(0, coloc_load("coloc_test"));
 	ASSERT_EQ(0, cg_create(d.deleg));
 	ASSERT_EQ(0, cg_create(d.sibling));
-	/* Delegate as cgroup-v2.rst says: the directory and three files. */
-	for (i = 0; i < 4; i++) {
-		snprintf(path, sizeof(path), "%s%s", d.deleg, owned[i]);
-		ASSERT_EQ(0, chown(path, COLOC_TEST_UID, COLOC_TEST_UID)) TH_LOG("%s", path);
-	}
+	ASSERT_EQ(0, coloc_cg_delegate(d.deleg));
 	EXPECT_EQ(0, coloc_run_unprivileged(delegatee, &d));
 	EXPECT_EQ(0, cg_read_strcmp(d.deleg, KNOB, "0\n"));
 	EXPECT_EQ(0, cg_read_strcmp(d.sibling, KNOB, "0\n"));

@@ -322,18 +322,12 @@ static int delegatee(void *arg)
 
 TEST_F(mem, delegation)
 {
-	const char *owned[] = { "", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control" };
 	struct deleg d;
-	char path[PATH_MAX + 32];
-	int i;
 
 	d.deleg = add_cg(_metadata, self, "deleg", 3);
 	ASSERT_NE(NULL, d.deleg);
 	d.sub = cg_name(d.deleg, "sub");
-	for (i = 0; i < 4; i++) {
-		snprintf(path, sizeof(path), "%s%s", d.deleg, owned[i]);
-		ASSERT_EQ(0, chown(path, COLOC_TEST_UID, COLOC_TEST_UID));
-	}
+	ASSERT_EQ(0, coloc_cg_delegate(d.deleg));
 	EXPECT_EQ(0, coloc_run_unprivileged(delegatee, &d));
 	EXPECT_EQ(0, cg_read_strcmp(d.deleg, "memory.priority", "3\n"));
 	free(d.sub);
