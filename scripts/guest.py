@@ -24,7 +24,9 @@ SPLATS = [
     (re.compile(r"\bOops\b"), "Oops"),
     (re.compile(r"KASAN: "), "KASAN"),
     (re.compile(r"UBSAN: "), "UBSAN"),
-    (re.compile(r"possible (circular|recursive) locking|lockdep|inconsistent lock state|INFO: trying to register non-static key"), "lockdep"),
+    (re.compile(r"possible (circular|recursive) locking|inconsistent lock state|"
+                r"INFO: trying to register non-static key|suspicious RCU usage|"
+                r"bad unlock balance|DEBUG_LOCKS_WARN_ON|BUG: sleeping function called"), "lockdep"),
     (re.compile(r"kmemleak: .*new suspected memory leaks"), "kmemleak"),
     (re.compile(r"Kernel panic"), "panic"),
     (re.compile(r"INFO: task .* blocked for more than"), "hung task"),

@@ -106,7 +106,8 @@ class Splats(unittest.TestCase):
         self.assertEqual(len(guest.find_splats(console)), 8)
 
     def test_quiet_console(self):
-        console = "[    0.1] Linux version 6.12.117\n[    1.8] coloc-guest: power off\n"
+        console = "[    0.1] Linux version 6.12.117\n[    1.2] rcu: \tRCU lockdep checking is enabled.\n" \
+                  "[    1.8] coloc-guest: power off\n"
         self.assertEqual(guest.find_splats(console), [])
 
 

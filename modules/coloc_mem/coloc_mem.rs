@@ -17,6 +17,14 @@
 //! can order its own children but never move ahead of its parent's
 //! siblings. If the walk finds nothing killable the kernel chooses as usual.
 //!
+//! - `memory.wmark_ratio` (0-100, default 0 = off, not on the root): above
+//!   this percentage of the limit (the lower of `memory.max` and
+//!   `memory.high`) a worker reclaims the cgroup in the background...
+//! - `memory.wmark_scale_factor` (1-1000, in 1/10000 of the limit, default
+//!   50, inherited): ...down to the high watermark minus this much.
+//! - `memory.exstat` (read-only): `wmark_reclaim_work_ms` and
+//!   `wmark_reclaimed_pages`, this cgroup's background reclaim.
+//!
 //! The values are kept in the kernel's memory cgroups and survive an
 //! unload and reload of the module; unloaded, they are ignored.
 
@@ -27,9 +35,11 @@ use kernel::{
     coloc::{
         self, knob,
         oom::{self, OomControl, OomPolicy},
+        reclaim::{self, MemcgReclaim},
     },
     memcg::MemCgroup,
     prelude::*,
+    time::Ktime,
     types::ARef,
 };
 
@@ -37,12 +47,23 @@ module! {
     type: ColocMem,
     name: "coloc_mem",
     author: "coloc developers",
-    description: "coloc: memory cgroup priority (priority OOM)",
+    description: "coloc: memory cgroup priority (priority OOM, background reclaim)",
     license: "GPL",
 }
 
 /// `memory.priority` range, as in Alibaba Cloud Linux.
 const PRIORITY_RANGE: core::ops::RangeInclusive<u64> = 0..=12;
+
+/// `memory.wmark_ratio` range, percent of the limit.
+const WMARK_RATIO_RANGE: core::ops::RangeInclusive<u64> = 0..=100;
+
+/// `memory.wmark_scale_factor` range and default, in 1/10000 of the limit.
+const WMARK_SCALE_RANGE: core::ops::RangeInclusive<u64> = 1..=1000;
+const WMARK_SCALE_DEFAULT: u64 = 50;
+
+/// Pages asked of one reclaim call, and the most calls one worker run makes.
+const RECLAIM_BATCH: u64 = 1024;
+const RECLAIM_ROUNDS: u32 = 256;
 
 /// Deeper than this, the walk stops descending and scans the subtree.
 const MAX_DEPTH: u32 = 32;
@@ -124,11 +145,56 @@ impl OomPolicy for PriorityOom {
     }
 }
 
+/// The scale factor in force: the nearest one set on the path to the root.
+fn wmark_scale_factor(memcg: &MemCgroup) -> u64 {
+    memcg
+        .css()
+        .ancestors()
+        .filter_map(MemCgroup::from_css)
+        .map(|m| m.coloc_wmark_scale_factor())
+        .find(|&f| f > 0)
+        .map_or(WMARK_SCALE_DEFAULT, |f| f as u64)
+}
+
+/// Background reclaim: from above the high watermark down to the low one.
+struct Wmark;
+
+#[vtable]
+impl MemcgReclaim for Wmark {
+    fn reclaim(&self, memcg: &MemCgroup) {
+        let start = Ktime::ktime_get();
+        let mut reclaimed = 0;
+        for _ in 0..RECLAIM_ROUNDS {
+            // Re-read every round: the knobs and limits may change meanwhile.
+            let high = memcg.coloc_wmark_high();
+            if high == 0 {
+                break;
+            }
+            let gap = memcg.coloc_wmark_limit() * wmark_scale_factor(memcg) / 10000;
+            let low = high.saturating_sub(gap);
+            let usage = memcg.usage_pages();
+            if usage <= low {
+                break;
+            }
+            let got = memcg.reclaim((usage - low).min(RECLAIM_BATCH));
+            if got == 0 {
+                break;
+            }
+            reclaimed += got;
+        }
+        let ns = (Ktime::ktime_get() - start).to_ns().max(0) as u64;
+        memcg.coloc_account_reclaim(ns, reclaimed);
+    }
+}
+
 struct Files;
 
 impl Files {
     const PRIORITY: usize = 0;
     const USE_PRIORITY_OOM: usize = 1;
+    const WMARK_RATIO: usize = 2;
+    const WMARK_SCALE_FACTOR: usize = 3;
+    const EXSTAT: usize = 4;
 }
 
 impl cgroup::Files for Files {
@@ -136,6 +202,9 @@ impl cgroup::Files for Files {
     const FILES: &'static [File] = &[
         File::read_write(c_str!("priority")).scope(Scope::NotOnRoot),
         File::read_write(c_str!("use_priority_oom")),
+        File::read_write(c_str!("wmark_ratio")).scope(Scope::NotOnRoot),
+        File::read_write(c_str!("wmark_scale_factor")).scope(Scope::NotOnRoot),
+        File::read_only(c_str!("exstat")),
     ];
 
     fn show(&self, file: usize, css: &Css, out: &mut SeqFile<'_>) -> Result {
@@ -143,6 +212,20 @@ impl cgroup::Files for Files {
         match file {
             Self::PRIORITY => writeln!(out, "{}", memcg.coloc_priority())?,
             Self::USE_PRIORITY_OOM => writeln!(out, "{}", memcg.coloc_use_priority_oom() as u8)?,
+            Self::WMARK_RATIO => writeln!(out, "{}", memcg.coloc_wmark_ratio())?,
+            Self::WMARK_SCALE_FACTOR => writeln!(out, "{}", wmark_scale_factor(memcg))?,
+            Self::EXSTAT => {
+                writeln!(
+                    out,
+                    "wmark_reclaim_work_ms {}",
+                    memcg.coloc_wmark_work_ns() / 1_000_000
+                )?;
+                writeln!(
+                    out,
+                    "wmark_reclaimed_pages {}",
+                    memcg.coloc_wmark_reclaimed()
+                )?;
+            }
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -159,6 +242,14 @@ impl cgroup::Files for Files {
                 let on = knob::parse_u64(input, 0..=1)?;
                 memcg.set_coloc_use_priority_oom(on == 1);
             }
+            Self::WMARK_RATIO => {
+                let ratio = knob::parse_u64(input, WMARK_RATIO_RANGE)?;
+                memcg.set_coloc_wmark_ratio(ratio as i32);
+            }
+            Self::WMARK_SCALE_FACTOR => {
+                let factor = knob::parse_u64(input, WMARK_SCALE_RANGE)?;
+                memcg.set_coloc_wmark_scale_factor(factor as i32);
+            }
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -166,7 +257,8 @@ impl cgroup::Files for Files {
 }
 
 struct ColocMem {
-    // Dropped in declaration order: the policy first, the knobs, then the feature.
+    // Dropped in declaration order: the policies first, the knobs, then the feature.
+    _reclaim: coloc::hook::Registration<Wmark>,
     _oom: coloc::hook::Registration<PriorityOom>,
     _files: cgroup::Registration<Files>,
     _feature: coloc::Feature,
@@ -177,7 +269,9 @@ impl kernel::Module for ColocMem {
         let feature = coloc::Feature::register(c_str!("memory"), module)?;
         let files = cgroup::Registration::new(Files)?;
         let oom = oom::register(PriorityOom, module)?;
+        let reclaim = reclaim::register(Wmark, module)?;
         Ok(ColocMem {
+            _reclaim: reclaim,
             _oom: oom,
             _files: files,
             _feature: feature,

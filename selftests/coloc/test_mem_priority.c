@@ -273,7 +273,11 @@ TEST_F(mem, oom_skips_unkillable)
 	EXPECT_EQ(0, oom_kills(b));
 	EXPECT_FALSE(alive(a1));
 	EXPECT_GE(oom_kills(a), 1);
-	EXPECT_EQ(0, oom_kills(c));
+	/*
+	 * Not checked: whether C lost a task too. If a1's memory is not yet
+	 * uncharged when the trigger charges again, a second OOM finds A
+	 * exhausted and rightly moves on to C.
+	 */
 }
 
 /* memory.oom.group still takes the whole cgroup the policy chose. */

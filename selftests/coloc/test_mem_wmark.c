@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * coloc_mem: memory.wmark_ratio, memory.wmark_scale_factor and
+ * memory.exstat. A reader streams a null_blk device through the page
+ * cache of a limited cgroup; with watermarks set, background reclaim must
+ * bring the cgroup below its high watermark, which the kernel alone never
+ * does (page cache stays until the limit forces reclaim).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "../cgroup/cgroup_util.h"
+#include "coloc_util.h"
+
+#define NULLB "/dev/nullb0"
+
+FIXTURE(wmark) {
+	char root[PATH_MAX];
+	char *top, *cg;
+};
+
+FIXTURE_SETUP(wmark)
+{
+	ASSERT_EQ(0, coloc_load("coloc_mem"));
+	ASSERT_EQ(0, cg_find_unified_root(self->root, sizeof(self->root), NULL));
+	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+memory"));
+	self->top = cg_name(self->root, "coloc_wmark_test");
+	ASSERT_EQ(0, coloc_cg_remove_tree(self->top));
+	ASSERT_EQ(0, cg_create(self->top));
+	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+memory"));
+	self->cg = cg_name(self->top, "reader");
+	ASSERT_EQ(0, cg_create(self->cg));
+}
+
+FIXTURE_TEARDOWN(wmark)
+{
+	coloc_cg_remove_tree(self->top);
+	free(self->cg);
+	free(self->top);
+	coloc_unload("coloc_mem");
+}
+
+TEST_F(wmark, knobs)
+{
+	const char *ratio_out[] = { "101", NULL };
+	const char *scale_out[] = { "0", "1001", NULL };
+	char path[PATH_MAX + 32];
+
+	EXPECT_EQ(0, cg_read_strcmp(self->cg, "memory.wmark_ratio", "0\n"));
+	EXPECT_EQ(0, cg_read_strcmp(self->cg, "memory.wmark_scale_factor", "50\n"));
+	snprintf(path, sizeof(path), "%s/memory.wmark_ratio", self->root);
+	EXPECT_EQ(-1, access(path, F_OK)) TH_LOG("no watermarks on the root");
+
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_ratio", "80"));
+	snprintf(path, sizeof(path), "%s/memory.wmark_ratio", self->cg);
+	EXPECT_EQ(0, coloc_check_rejects(path, ratio_out, "80\n"));
+
+	/* The scale factor is inherited until a cgroup sets its own. */
+	ASSERT_EQ(0, cg_write(self->top, "memory.wmark_scale_factor", "200"));
+	EXPECT_EQ(0, cg_read_strcmp(self->cg, "memory.wmark_scale_factor", "200\n"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_scale_factor", "1000"));
+	EXPECT_EQ(0, cg_read_strcmp(self->cg, "memory.wmark_scale_factor", "1000\n"));
+	EXPECT_EQ(0, cg_read_strcmp(self->top, "memory.wmark_scale_factor", "200\n"));
+	snprintf(path, sizeof(path), "%s/memory.wmark_scale_factor", self->cg);
+	EXPECT_EQ(0, coloc_check_rejects(path, scale_out, "1000\n"));
+
+	EXPECT_EQ(0, cg_read_strstr(self->cg, "memory.exstat", "wmark_reclaim_work_ms "));
+	EXPECT_EQ(0, cg_read_strstr(self->root, "memory.exstat", "wmark_reclaimed_pages "));
+	EXPECT_NE(0, cg_write(self->cg, "memory.exstat", "0"));
+}
+
+/*
+ * Reads 256 MiB of the null_blk device through the page cache of @cg. With
+ * @hold the reader keeps the device open afterwards (the last close drops
+ * the device's page cache) and its pid is returned once it has read
+ * everything; without, the exit code of the reader is returned.
+ */
+static int stream(const char *cg, bool hold)
+{
+	static char buf[1 << 20];
+	int pfd[2], status;
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd, i;
+
+		close(pfd[0]);
+		if (cg_enter_current(cg))
+			_exit(1);
+		fd = open(NULLB, O_RDONLY);
+		if (fd < 0)
+			_exit(2);
+		for (i = 0; i < 256; i++)
+			if (read(fd, buf, sizeof(buf)) != sizeof(buf))
+				_exit(3);
+		if (!hold)
+			_exit(0);
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(4);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	if (pid > 0 && hold) {
+		if (read(pfd[0], &c, 1) != 1 || c != 'r') {
+			waitpid(pid, NULL, 0);
+			pid = -1;
+		}
+		close(pfd[0]);
+		return pid;
+	}
+	close(pfd[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Waits up to @secs for memory.current of @cg to drop to @pages or below. */
+static long settle(const char *cg, long bytes, int secs)
+{
+	long cur = cg_read_long(cg, "memory.current");
+	int i;
+
+	for (i = 0; i < secs * 10 && cur > bytes; i++) {
+		usleep(100000);
+		cur = cg_read_long(cg, "memory.current");
+	}
+	return cur;
+}
+
+static void run_stream(struct __test_metadata *_metadata, FIXTURE_DATA(wmark) *self,
+		       bool watermarks)
+{
+	/* 64 MiB limit; high watermark 80 % = 51.2 MiB, low 10 % below it. */
+	const long high = 64L * 1024 * 1024 / 100 * 80;
+	long cur, reclaimed;
+	pid_t reader;
+
+	if (access(NULLB, R_OK))
+		SKIP(return, "no " NULLB " (CONFIG_BLK_DEV_NULL_BLK)");
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "64M"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_scale_factor", "1000"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_ratio", watermarks ? "80" : "0"));
+
+	reader = stream(self->cg, true);
+	ASSERT_GT(reader, 0);
+	cur = settle(self->cg, high, watermarks ? 20 : 3);
+	reclaimed = cg_read_key_long(self->cg, "memory.exstat", "wmark_reclaimed_pages ");
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
+	if (watermarks) {
+		EXPECT_LE(cur, high) TH_LOG("memory.current %ld above the high watermark", cur);
+		EXPECT_GT(reclaimed, 0);
+	} else {
+		/* The control: the kernel keeps the page cache up to the limit. */
+		EXPECT_GT(cur, high);
+		EXPECT_EQ(0, reclaimed);
+	}
+}
+
+TEST_F(wmark, background_reclaim_below_high)
+{
+	run_stream(_metadata, self, true);
+}
+
+TEST_F(wmark, no_reclaim_without_ratio)
+{
+	run_stream(_metadata, self, false);
+}
+
+/* Reclaim keeps running while the module is loaded and unloaded. */
+TEST_F(wmark, unload_while_reclaiming)
+{
+	pid_t pid;
+	int i, status;
+
+	if (access(NULLB, R_OK))
+		SKIP(return, "no " NULLB);
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "32M"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_ratio", "50"));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		for (;;)
+			if (stream(self->cg, false))
+				_exit(1);
+	}
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, coloc_unload("coloc_mem"));
+		usleep(20000);
+		ASSERT_EQ(0, coloc_load("coloc_mem"));
+		usleep(50000);
+	}
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("reader failed");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
+TEST_HARNESS_MAIN
