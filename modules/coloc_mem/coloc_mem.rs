@@ -23,7 +23,8 @@
 //! - `memory.wmark_scale_factor` (1-1000, in 1/10000 of the limit, default
 //!   50, inherited): ...down to the high watermark minus this much.
 //! - `memory.exstat` (read-only): `wmark_reclaim_work_ms` and
-//!   `wmark_reclaimed_pages`, this cgroup's background reclaim.
+//!   `wmark_reclaimed_pages`, this cgroup's background reclaim, and
+//!   `priority_oom_kills`, priority-OOM victims chosen in its subtree.
 //!
 //! The values are kept in the kernel's memory cgroups and survive an
 //! unload and reload of the module; unloaded, they are ignored.
@@ -34,7 +35,7 @@ use kernel::{
     cgroup::{self, Css, File, Scope, SeqFile, Subsys},
     coloc::{
         self, knob,
-        oom::{self, OomControl, OomPolicy},
+        oom::{self, OomControl, OomPolicy, Scan},
         reclaim::{self, MemcgReclaim},
     },
     memcg::MemCgroup,
@@ -130,7 +131,27 @@ impl PriorityOom {
             }
         }
         // No child had a killable task: this cgroup's own tasks, if any (never the root's).
-        oc.scan(memcg)
+        match oc.scan(memcg) {
+            Scan::Nothing => false,
+            Scan::Wait => true,
+            Scan::Victim => {
+                Self::count_kill(oc, memcg);
+                true
+            }
+        }
+    }
+
+    /// Counts the kill in `memory.exstat` of `memcg` and its ancestors up to the scope.
+    fn count_kill(oc: &OomControl, memcg: &MemCgroup) {
+        let scope = oc.scope().css().cgroup_id();
+        for css in memcg.css().ancestors() {
+            if let Some(m) = MemCgroup::from_css(css) {
+                m.coloc_count_priority_oom_kill();
+            }
+            if css.cgroup_id() == scope {
+                break;
+            }
+        }
     }
 }
 
@@ -224,6 +245,11 @@ impl cgroup::Files for Files {
                     out,
                     "wmark_reclaimed_pages {}",
                     memcg.coloc_wmark_reclaimed()
+                )?;
+                writeln!(
+                    out,
+                    "priority_oom_kills {}",
+                    memcg.coloc_priority_oom_kills()
                 )?;
             }
             _ => return Err(EINVAL),

@@ -113,6 +113,21 @@ static long oom_kills(const char *cg)
 	return cg_read_key_long(cg, "memory.events", "oom_kill ");
 }
 
+static long exstat_kills(const char *cg)
+{
+	return cg_read_key_long(cg, "memory.exstat", "priority_oom_kills ");
+}
+
+static long mem_available_mb(void)
+{
+	char buf[4096], *p;
+
+	if (coloc_read("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "MemAvailable:");
+	return p ? strtol(p + strlen("MemAvailable:"), NULL, 10) / 1024 : -1;
+}
+
 FIXTURE_SETUP(mem)
 {
 	ASSERT_EQ(0, coloc_load("coloc_mem"));
@@ -136,6 +151,7 @@ FIXTURE_TEARDOWN(mem)
 		free(self->cgs[i]);
 	coloc_cg_remove_tree(self->top);
 	free(self->top);
+	cg_write(self->root, "memory.use_priority_oom", "0");
 	coloc_unload("coloc_mem");
 }
 
@@ -214,7 +230,14 @@ static void two_level_tree(struct __test_metadata *_metadata, FIXTURE_DATA(mem) 
 		EXPECT_FALSE(alive(pe));
 		EXPECT_GE(oom_kills(e), 1);
 		EXPECT_EQ(0, oom_kills(a));
+		/* memory.exstat counts the choice up the path to the scope. */
+		EXPECT_GE(exstat_kills(e), 1);
+		EXPECT_GE(exstat_kills(b), 1);
+		EXPECT_GE(exstat_kills(self->top), 1);
+		EXPECT_EQ(0, exstat_kills(a));
+		EXPECT_EQ(0, exstat_kills(f));
 	} else {
+		EXPECT_EQ(0, exstat_kills(self->top));
 		EXPECT_GE(oom_kills(a), 1);
 		EXPECT_TRUE(alive(pe));
 	}
@@ -229,6 +252,52 @@ TEST_F(mem, oom_follows_priority)
 TEST_F(mem, oom_stock_without_switch)
 {
 	two_level_tree(_metadata, self, false);
+}
+
+/*
+ * A system-wide OOM: the root's memory.use_priority_oom is the switch. The
+ * test process itself is made unkillable; the rest of the guest is tiny.
+ */
+static void global_oom(struct __test_metadata *_metadata, FIXTURE_DATA(mem) *self,
+		       bool priority_oom)
+{
+	char *a = add_cg(_metadata, self, "a", 10), *b = add_cg(_metadata, self, "b", 2);
+	pid_t a1, b1, trigger;
+	long avail;
+
+	ASSERT_TRUE(a && b);
+	ASSERT_EQ(0, coloc_write_str("/proc/self/oom_score_adj", "-1000"));
+	ASSERT_EQ(0, cg_write(self->root, "memory.use_priority_oom", priority_oom ? "1" : "0"));
+	a1 = hog(self, a, 512, 0);
+	b1 = hog(self, b, 256, 0);
+	ASSERT_TRUE(alive(a1) && alive(b1));
+	avail = mem_available_mb();
+	ASSERT_GT(avail, 0);
+	/* Ask for 128 MiB more than the machine has left. */
+	trigger = hog(self, a, avail + 128, 0);
+	ASSERT_GT(trigger, 0);
+	if (priority_oom) {
+		EXPECT_FALSE(alive(b1));
+		EXPECT_GE(oom_kills(b), 1);
+		EXPECT_TRUE(alive(a1));
+		EXPECT_EQ(0, oom_kills(a));
+		EXPECT_GE(exstat_kills(self->root), 1);
+	} else {
+		/* The kernel takes the biggest task, in A. */
+		EXPECT_GE(oom_kills(a), 1);
+		EXPECT_TRUE(alive(b1));
+	}
+	EXPECT_EQ(0, cg_write(self->root, "memory.use_priority_oom", "0"));
+}
+
+TEST_F(mem, global_oom_follows_priority)
+{
+	global_oom(_metadata, self, true);
+}
+
+TEST_F(mem, global_oom_stock_without_switch)
+{
+	global_oom(_metadata, self, false);
 }
 
 /* Equal priority: the cgroup using more memory goes first, even if its tasks are small. */
