@@ -4,6 +4,7 @@
 #                 the QEMU guest with the modules loaded and show the knobs
 #   make check    the same build, then every test in the guest; ends with
 #                 "N passed, N failed" and fails if anything did
+#   make bench    the benchmark scenarios, alone / stock / coloc, in one boot
 #
 # Variables: KSRC=/path/to/linux-6.12.y (default: Debian's linux-source-6.12),
 # DEBUG=1 (KASAN, lockdep, kmemleak kernel), COLOC_CACHE (build cache,
@@ -22,7 +23,7 @@ KMAKE := $(MAKE) LLVM=-19
 KDIR_FILE := $(BUILD)/kdir
 
 .PHONY: all deps kernel modules selftests initramfs run check host-checks \
-	patches-edit patches-export clean FORCE
+	bench bench-smoke bench-initramfs patches-edit patches-export clean
 
 all: initramfs
 
@@ -62,6 +63,27 @@ check: initramfs host-checks
 	@python3 $(GUEST) check --host-results $(BUILD)/host-results.txt \
 		--expect $(addprefix kunit/,$(KUNIT_SUITES)) \
 		$$(cd $(BUILD)/selftests && ls -d */test_*)
+
+# Benchmarks: not part of check (no timed assertions in tests).
+# BENCH_SECONDS and BENCH_REPS set the length of one online run and the
+# number of repetitions.
+BENCH_SECONDS ?= 10
+BENCH_REPS ?= 3
+
+bench-initramfs: modules selftests
+	@$(MAKE) -s -C bench OUTPUT=$(BUILD)/bench-bin
+	@BENCH_DIR=$(BUILD)/bench-bin scripts/mkinitramfs.sh $(BUILD)/initramfs-bench.cpio.gz \
+		$(foreach m,$(MODULES),modules/$(m)/$(m).ko) -- \
+		$(foreach s,$(SELFTEST_SUITES),$(BUILD)/selftests/$(s))
+
+bench: bench-initramfs
+	@python3 scripts/bench.py --kernel $$(cat $(KDIR_FILE))/arch/x86/boot/bzImage \
+		--initrd $(BUILD)/initramfs-bench.cpio.gz --out $(BUILD)/bench \
+		--seconds $(BENCH_SECONDS) --reps $(BENCH_REPS)
+
+# A minute or two, so that the harness never rots.
+bench-smoke:
+	@$(MAKE) -s bench BENCH_SECONDS=2 BENCH_REPS=1
 
 patches-edit:
 	@scripts/patches-edit.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the guest's initramfs: busybox, the init script, the modules and the
-# selftest binaries. Usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko... -- TESTDIR...
+# selftest binaries (and, with BENCH_DIR set, the benchmark programs).
+# Usage: mkinitramfs.sh OUT.cpio.gz MODULE.ko... -- TESTDIR...
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -30,6 +31,11 @@ for dir in "$@"; do
 	mkdir -p "$stage/selftests/$suite"
 	cp "$dir"/test_* "$stage/selftests/$suite/"
 done
+# Benchmark programs and scenarios, when built (BENCH_DIR).
+if [ -n "${BENCH_DIR:-}" ]; then
+	mkdir -p "$stage/bench"
+	cp "$BENCH_DIR"/* "$COLOC_TOP"/bench/*_scenario.sh "$stage/bench/"
+fi
 
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null --reproducible -o -H newc --quiet -R 0:0) | gzip -n -1 > "$out"

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Run the co-location benchmarks in the guest and report them.
+
+The guest runs every bench/*_scenario.sh with QEMU's -icount, so time is
+counted in executed instructions and host load does not leak into the
+figures. Each scenario runs its modes (online alone, co-located on stock
+behaviour, co-located with coloc) in one boot, repeated; this script takes
+medians over the repetitions and ratios against "alone", prints a table,
+and writes results.json and an SVG chart to the output folder.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def boot(args, results_log, console_log):
+    append = (f"console=ttyS0 panic=-1 coloc.mode=bench coloc.bench_secs={args.seconds} "
+              f"coloc.bench_reps={args.reps}")
+    cmd = [
+        "qemu-system-x86_64", "-machine", "q35", "-cpu", "max",
+        "-icount", "shift=1,sleep=off",
+        "-m", args.memory, "-smp", args.smp,
+        "-kernel", args.kernel, "-initrd", args.initrd, "-append", append,
+        "-display", "none", "-no-reboot", "-monitor", "none",
+        "-serial", f"file:{console_log}", "-serial", f"file:{results_log}",
+    ]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    start, seen = time.monotonic(), 0
+    while proc.poll() is None:
+        time.sleep(2)
+        try:
+            with open(results_log, errors="replace") as f:
+                lines = [l for l in f if l.startswith("BENCH ")]
+        except FileNotFoundError:
+            lines = []
+        for l in lines[seen:]:
+            r = json.loads(l[6:])
+            print(f"  [{time.monotonic() - start:5.0f} s] {r['scenario']} {r['mode']} "
+                  f"rep {r['rep']}: p99 {r['online'].get('p99_us', 0):.0f} us", flush=True)
+        seen = len(lines)
+        if time.monotonic() - start > args.timeout:
+            proc.kill()
+            proc.wait()
+            sys.exit(f"bench: the guest ran longer than {args.timeout} s")
+
+
+def summarize(runs):
+    """Medians per scenario and mode, with spreads and ratios against alone."""
+    out = {}
+    for r in runs:
+        out.setdefault(r["scenario"], {}).setdefault(r["mode"], []).append(r)
+    table = {}
+    for scen, modes in out.items():
+        rows = {}
+        for mode, rs in modes.items():
+            p99 = [x["online"].get("p99_us", 0) for x in rs if x["online"].get("chunks")]
+            p50 = [x["online"].get("p50_us", 0) for x in rs if x["online"].get("chunks")]
+            rows[mode] = {
+                "runs": len(rs),
+                "online_completed": sum(1 for x in rs if x["exit"] == 0),
+                "online_oom_kills": sum(x["online_oom_kills"] for x in rs),
+                "p50_us": statistics.median(p50) if p50 else None,
+                "p99_us": statistics.median(p99) if p99 else None,
+                "p99_us_range": [min(p99), max(p99)] if p99 else None,
+                "offline_mb": statistics.median(x["offline_mb"] for x in rs),
+            }
+        alone = rows.get("alone", {}).get("p99_us")
+        for row in rows.values():
+            row["p99_ratio"] = (row["p99_us"] / alone) if alone and row["p99_us"] else None
+        table[scen] = rows
+    return table
+
+
+def svg(table, path):
+    """A bar chart of median online p99 per scenario and mode."""
+    colours = {"alone": "#4c72b0", "stock": "#c44e52", "coloc": "#55a868"}
+    bars = [(s, m, r["p99_us"] or 0) for s, rows in table.items() for m, r in rows.items()]
+    top = max([v for _, _, v in bars] + [1])
+    w, h, bw = 120 + 70 * len(bars), 320, 50
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+             f'font-family="sans-serif" font-size="12">',
+             f'<text x="10" y="20">online p99 latency (us, median of runs)</text>']
+    for i, (s, m, v) in enumerate(bars):
+        x, bh = 80 + 70 * i, 220 * v / top
+        parts.append(f'<rect x="{x}" y="{270 - bh:.0f}" width="{bw}" height="{bh:.0f}" '
+                     f'fill="{colours.get(m, "#888")}"/>')
+        parts.append(f'<text x="{x}" y="{265 - bh:.0f}">{v:.0f}</text>')
+        parts.append(f'<text x="{x}" y="290">{m}</text><text x="{x}" y="305">{s}</text>')
+    parts.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(parts))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--out", default="build/bench")
+    ap.add_argument("--seconds", type=int, default=10, help="length of one online run")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--memory", default="2G")
+    ap.add_argument("--smp", default="2,sockets=1,cores=1,threads=2")
+    ap.add_argument("--timeout", type=int, default=3600)
+    args = ap.parse_args()
+
+    os.makedirs(args.out, exist_ok=True)
+    results_log = os.path.join(args.out, "results.log")
+    console_log = os.path.join(args.out, "console.log")
+    for f in (results_log, console_log):
+        if os.path.exists(f):
+            os.unlink(f)
+    print(f"==> benchmarks: {args.reps} x {args.seconds} s per mode, guest -icount, "
+          f"-smp {args.smp}, -m {args.memory}", flush=True)
+    boot(args, results_log, console_log)
+    with open(results_log, errors="replace") as f:
+        runs = [json.loads(l[6:]) for l in f if l.startswith("BENCH ")]
+    if not runs:
+        sys.exit("bench: no results (see " + console_log + ")")
+    table = summarize(runs)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"runs": runs, "summary": table}, f, indent=2)
+    svg(table, os.path.join(args.out, "online_p99.svg"))
+
+    print(f"{'scenario':10} {'mode':6} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
+          f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline MB':>10}")
+    for scen, rows in table.items():
+        for mode in ("alone", "stock", "coloc"):
+            r = rows.get(mode)
+            if not r:
+                continue
+            rng = f"{r['p99_us_range'][0]:.0f}-{r['p99_us_range'][1]:.0f}" if r["p99_us_range"] else "-"
+            fmt = (lambda v, f: f.format(v) if v is not None else "-")
+            print(f"{scen:10} {mode:6} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
+                  f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng:>17} {fmt(r['p99_ratio'], '{:.2f}'):>8} "
+                  f"{r['online_oom_kills']:>12} {r['offline_mb']:>10.0f}")
+    print(f"==> {args.out}/results.json, {args.out}/online_p99.svg")
+
+
+if __name__ == "__main__":
+    main()
