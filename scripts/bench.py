@@ -16,18 +16,15 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guest  # noqa: E402
+
 
 def boot(args, results_log, console_log):
-    append = (f"console=ttyS0 panic=-1 coloc.mode=bench coloc.bench_secs={args.seconds} "
-              f"coloc.bench_reps={args.reps}")
-    cmd = [
-        "qemu-system-x86_64", "-machine", "q35", "-cpu", "max",
-        "-icount", "shift=1,sleep=off",
-        "-m", args.memory, "-smp", args.smp,
-        "-kernel", args.kernel, "-initrd", args.initrd, "-append", append,
-        "-display", "none", "-no-reboot", "-monitor", "none",
-        "-serial", f"file:{console_log}", "-serial", f"file:{results_log}",
-    ]
+    append = f"coloc.mode=bench coloc.bench_secs={args.seconds} coloc.bench_reps={args.reps}"
+    cmd = guest.machine(args.kernel, args.initrd, args.memory, args.smp, append,
+                        f"file:{console_log}", f"file:{results_log}")
+    cmd += ["-icount", "shift=1,sleep=off"]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
     start, seen = time.monotonic(), 0
     while proc.poll() is None:

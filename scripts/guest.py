@@ -38,22 +38,29 @@ SPLATS = [
 TAP_RESULT = re.compile(r"^(\s*)(not ok|ok) (\d+) (.*?)(?:\s+#\s*(SKIP|skip)\b.*)?$")
 
 
+def machine(kernel, initrd, memory, smp, append, console, results):
+    """The QEMU command line of the coloc guest: the one machine every
+    test and benchmark runs on, with the kernel console on the first serial
+    port and reports on the second."""
+    return [
+        "qemu-system-x86_64",
+        "-machine", "q35", "-cpu", "max",
+        "-m", memory,
+        "-smp", smp,
+        "-kernel", kernel, "-initrd", initrd,
+        "-append", "console=ttyS0 panic=-1 " + append,
+        "-display", "none", "-no-reboot", "-monitor", "none",
+        "-serial", console, "-serial", results,
+    ]
+
+
 def qemu_cmd(args, mode, console, results):
-    append = f"console=ttyS0 panic=-1 coloc.mode={mode} coloc.timeout={args.test_timeout}"
+    append = f"coloc.mode={mode} coloc.timeout={args.test_timeout}"
     if mode == "run" and not args.shell:
         append += " coloc.shell=0"
     if args.append:
         append += " " + args.append
-    cmd = [
-        "qemu-system-x86_64",
-        "-machine", "q35", "-cpu", "max",
-        "-m", args.memory,
-        "-smp", args.smp,
-        "-kernel", args.kernel, "-initrd", args.initrd,
-        "-append", append,
-        "-display", "none", "-no-reboot", "-monitor", "none",
-        "-serial", console, "-serial", results,
-    ]
+    cmd = machine(args.kernel, args.initrd, args.memory, args.smp, append, console, results)
     if os.access("/dev/kvm", os.R_OK | os.W_OK) and args.kvm:
         cmd += ["-enable-kvm"]
     return cmd
