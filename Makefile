@@ -59,8 +59,11 @@ host-checks: kernel
 # Suites that must report: a missing one fails the run.
 KUNIT_SUITES := coloc_hook rust_doctests_kernel
 
+# The debug kernel is several times slower in TCG.
+CHECK_TIMEOUTS := $(if $(filter 1,$(DEBUG)),--timeout 3600 --test-timeout 1800)
+
 check: initramfs host-checks
-	@python3 $(GUEST) check --host-results $(BUILD)/host-results.txt \
+	@python3 $(GUEST) check $(CHECK_TIMEOUTS) --host-results $(BUILD)/host-results.txt \
 		--expect $(addprefix kunit/,$(KUNIT_SUITES)) \
 		$$(cd $(BUILD)/selftests && ls -d */test_*)
 

@@ -158,7 +158,7 @@ static void knob_path(char *path, size_t size, const char *cg, const struct knob
 }
 
 /* One writer per knob, checking every value. */
-TEST_F(fuzz, every_knob)
+TEST_F_TIMEOUT(fuzz, every_knob, 900)
 {
 	char path[PATH_MAX + 64];
 	size_t i;
@@ -173,7 +173,7 @@ TEST_F(fuzz, every_knob)
  * Three writers per knob at once: each write still succeeds or fails as
  * its input says, and the final value is one of the valid ones written.
  */
-TEST_F(fuzz, concurrent_writers)
+TEST_F_TIMEOUT(fuzz, concurrent_writers, 900)
 {
 	char path[PATH_MAX + 64], buf[64];
 	pid_t pids[3];

@@ -124,7 +124,7 @@ static void storm_fn(const char *cg, const char *unused)
 	oom_storm(cg);
 }
 
-TEST_F(cycles, load_unload_under_load)
+TEST_F_TIMEOUT(cycles, load_unload_under_load, 1200)
 {
 	char prio[PATH_MAX + 32], use[PATH_MAX + 32];
 	int c, j, status;

@@ -290,12 +290,12 @@ static void global_oom(struct __test_metadata *_metadata, FIXTURE_DATA(mem) *sel
 	EXPECT_EQ(0, cg_write(self->root, "memory.use_priority_oom", "0"));
 }
 
-TEST_F(mem, global_oom_follows_priority)
+TEST_F_TIMEOUT(mem, global_oom_follows_priority, 600)
 {
 	global_oom(_metadata, self, true);
 }
 
-TEST_F(mem, global_oom_stock_without_switch)
+TEST_F_TIMEOUT(mem, global_oom_stock_without_switch, 600)
 {
 	global_oom(_metadata, self, false);
 }
@@ -407,7 +407,7 @@ TEST_F(mem, delegation)
 }
 
 /* OOMs keep coming while the module is loaded and unloaded: no splat, no hang. */
-TEST_F(mem, unload_during_oom_storm)
+TEST_F_TIMEOUT(mem, unload_during_oom_storm, 600)
 {
 	char *a = add_cg(_metadata, self, "a", 1);
 	pid_t storm;

@@ -171,18 +171,18 @@ static void run_stream(struct __test_metadata *_metadata, FIXTURE_DATA(wmark) *s
 	}
 }
 
-TEST_F(wmark, background_reclaim_below_high)
+TEST_F_TIMEOUT(wmark, background_reclaim_below_high, 300)
 {
 	run_stream(_metadata, self, true);
 }
 
-TEST_F(wmark, no_reclaim_without_ratio)
+TEST_F_TIMEOUT(wmark, no_reclaim_without_ratio, 300)
 {
 	run_stream(_metadata, self, false);
 }
 
 /* Reclaim keeps running while the module is loaded and unloaded. */
-TEST_F(wmark, unload_while_reclaiming)
+TEST_F_TIMEOUT(wmark, unload_while_reclaiming, 300)
 {
 	pid_t pid;
 	int i, status;
