@@ -104,12 +104,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=3600)
     args = ap.parse_args()
 
-    os.makedirs(args.out, exist_ok=True)
-    results_log = os.path.join(args.out, "results.log")
-    console_log = os.path.join(args.out, "console.log")
-    for f in (results_log, console_log):
-        if os.path.exists(f):
-            os.unlink(f)
+    console_log, results_log = guest.fresh_logs(args.out)
     print(f"==> benchmarks: {args.reps} x {args.seconds} s per mode, guest -icount, "
           f"-smp {args.smp}, -m {args.memory}", flush=True)
     boot(args, results_log, console_log)

@@ -186,13 +186,18 @@ def find_splats(console):
     return found
 
 
-def check(args):
-    os.makedirs(args.log_dir, exist_ok=True)
-    console_log = os.path.join(args.log_dir, "console.log")
-    results_log = os.path.join(args.log_dir, "results.log")
-    for f in (console_log, results_log):
+def fresh_logs(folder):
+    """The console and results logs of a boot in @folder, emptied."""
+    os.makedirs(folder, exist_ok=True)
+    logs = os.path.join(folder, "console.log"), os.path.join(folder, "results.log")
+    for f in logs:
         if os.path.exists(f):
             os.unlink(f)
+    return logs
+
+
+def check(args):
+    console_log, results_log = fresh_logs(args.log_dir)
     cmd = qemu_cmd(args, "check", f"file:{console_log}", f"file:{results_log}")
     print(f"==> booting guest (-smp {args.smp}, -m {args.memory}), log in {args.log_dir}", flush=True)
     start = time.monotonic()

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -257,4 +258,27 @@ int coloc_cg_delegate(const char *path)
 			return -errno;
 	}
 	return 0;
+}
+
+/* From the kernel's cgroup selftests (cgroup_util.c), linked with every test. */
+int cg_enter_current(const char *cgroup);
+
+void coloc_oom_storm(const char *cg, size_t mb)
+{
+	for (;;) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			size_t len = mb << 20;
+			char *m;
+
+			if (cg_enter_current(cg))
+				_exit(1);
+			m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			for (size_t i = 0; m != MAP_FAILED && i < len; i += 4096)
+				m[i] = 1;
+			_exit(0);
+		}
+		waitpid(p, NULL, 0);
+	}
 }

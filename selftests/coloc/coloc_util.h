@@ -65,6 +65,13 @@ int coloc_cg_remove_tree(const char *path);
  */
 int coloc_cg_delegate(const char *path);
 
+/*
+ * Forever: starts a child in cgroup @cg that touches @mb MiB of anonymous
+ * memory, waits for it to exit or be OOM-killed, and starts the next.
+ * For a fork()ed child; never returns.
+ */
+void coloc_oom_storm(const char *cg, size_t mb) __attribute__((noreturn));
+
 /* Runs @fn(arg) in a child with uid and gid COLOC_TEST_UID; its exit code. */
 int coloc_run_unprivileged(int (*fn)(void *arg), void *arg);
 

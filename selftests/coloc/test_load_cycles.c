@@ -85,26 +85,6 @@ static void writer(const char *path, const char *value)
 	}
 }
 
-static void oom_storm(const char *cg)
-{
-	for (;;) {
-		pid_t p = fork();
-
-		if (p == 0) {
-			size_t len = 64 << 20;
-			char *m;
-
-			if (cg_enter_current(cg))
-				_exit(1);
-			m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			for (size_t i = 0; m != MAP_FAILED && i < len; i += 4096)
-				m[i] = 1;
-			_exit(0);
-		}
-		waitpid(p, NULL, 0);
-	}
-}
-
 static pid_t spawn(FIXTURE_DATA(cycles) *self, void (*fn)(const char *, const char *),
 		   const char *a, const char *b)
 {
@@ -121,7 +101,7 @@ static pid_t spawn(FIXTURE_DATA(cycles) *self, void (*fn)(const char *, const ch
 
 static void storm_fn(const char *cg, const char *unused)
 {
-	oom_storm(cg);
+	coloc_oom_storm(cg, 64);
 }
 
 TEST_F_TIMEOUT(cycles, load_unload_under_load, 1200)

@@ -418,25 +418,8 @@ TEST_F_TIMEOUT(mem, unload_during_oom_storm, 600)
 	ASSERT_EQ(0, cg_write(self->top, "memory.use_priority_oom", "1"));
 	storm = fork();
 	ASSERT_GE(storm, 0);
-	if (storm == 0) {
-		for (;;) {
-			pid_t p = fork();
-
-			if (p == 0) {
-				size_t len = 64 << 20;
-				char *m;
-
-				if (cg_enter_current(a))
-					_exit(1);
-				m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-				for (size_t j = 0; m != MAP_FAILED && j < len; j += 4096)
-					m[j] = 1;
-				_exit(0);
-			}
-			waitpid(p, NULL, 0);
-		}
-	}
+	if (storm == 0)
+		coloc_oom_storm(a, 64);
 	for (i = 0; i < 20; i++) {
 		ASSERT_EQ(0, coloc_unload("coloc_mem"));
 		usleep(20000);
