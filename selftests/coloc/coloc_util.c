@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../cgroup/cgroup_util.h"
 #include "coloc_util.h"
 
 const char *coloc_moddir(void)
@@ -260,9 +261,6 @@ int coloc_cg_delegate(const char *path)
 	return 0;
 }
 
-/* From the kernel's cgroup selftests (cgroup_util.c), linked with every test. */
-int cg_enter_current(const char *cgroup);
-
 void coloc_oom_storm(const char *cg, size_t mb)
 {
 	for (;;) {
@@ -281,4 +279,20 @@ void coloc_oom_storm(const char *cg, size_t mb)
 		}
 		waitpid(p, NULL, 0);
 	}
+}
+
+char *coloc_cg_fresh(char *root, size_t len, const char *name)
+{
+	char *cg;
+
+	if (cg_find_unified_root(root, len, NULL) ||
+	    cg_write(root, "cgroup.subtree_control", "+memory"))
+		return NULL;
+	cg = cg_name(root, name);
+	if (coloc_cg_remove_tree(cg) || cg_create(cg) ||
+	    cg_write(cg, "cgroup.subtree_control", "+memory")) {
+		free(cg);
+		return NULL;
+	}
+	return cg;
 }

@@ -56,6 +56,14 @@ extern const size_t coloc_nr_bad_inputs;
 int coloc_check_rejects(const char *path, const char *const *out_of_range,
 			const char *expect);
 
+/*
+ * Finds the cgroup2 root (into @root, @len bytes), enables the memory
+ * controller below it, and makes a fresh cgroup @name there (removing
+ * what an earlier run left), with memory enabled for its children.
+ * Returns its path (free() it), or NULL.
+ */
+char *coloc_cg_fresh(char *root, size_t len, const char *name);
+
 /* Kills the tasks of cgroup @path and its descendants and removes them all. */
 int coloc_cg_remove_tree(const char *path);
 

@@ -30,30 +30,13 @@ FIXTURE(cg) {
 FIXTURE_SETUP(cg)
 {
 	ASSERT_EQ(0, coloc_unload("coloc_test"));
-	ASSERT_EQ(0, cg_find_unified_root(self->root, sizeof(self->root), NULL));
-	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+memory"));
-	self->top = cg_name(self->root, "coloc_cg_test");
-	cg_destroy(self->top);
-	ASSERT_EQ(0, cg_create(self->top));
-	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+memory"));
+	self->top = coloc_cg_fresh(self->root, sizeof(self->root), "coloc_cg_test");
+	ASSERT_NE(NULL, self->top);
 }
 
 FIXTURE_TEARDOWN(cg)
 {
-	char *sub = cg_name(self->top, "a/b");
-
-	cg_destroy(sub);
-	free(sub);
-	sub = cg_name(self->top, "a");
-	cg_destroy(sub);
-	free(sub);
-	sub = cg_name(self->top, "deleg/sub");
-	cg_destroy(sub);
-	free(sub);
-	sub = cg_name(self->top, "deleg");
-	cg_destroy(sub);
-	free(sub);
-	cg_destroy(self->top);
+	coloc_cg_remove_tree(self->top);
 	free(self->top);
 	coloc_unload("coloc_test");
 }

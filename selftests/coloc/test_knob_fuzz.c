@@ -134,11 +134,8 @@ FIXTURE_SETUP(fuzz)
 {
 	ASSERT_EQ(0, coloc_load("coloc_test"));
 	ASSERT_EQ(0, coloc_load("coloc_mem"));
-	ASSERT_EQ(0, cg_find_unified_root(self->root, sizeof(self->root), NULL));
-	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+memory"));
-	self->cg = cg_name(self->root, "coloc_fuzz");
-	ASSERT_EQ(0, coloc_cg_remove_tree(self->cg));
-	ASSERT_EQ(0, cg_create(self->cg));
+	self->cg = coloc_cg_fresh(self->root, sizeof(self->root), "coloc_fuzz");
+	ASSERT_NE(NULL, self->cg);
 }
 
 FIXTURE_TEARDOWN(fuzz)

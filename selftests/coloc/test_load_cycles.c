@@ -36,12 +36,8 @@ FIXTURE(cycles) {
 
 FIXTURE_SETUP(cycles)
 {
-	ASSERT_EQ(0, cg_find_unified_root(self->root, sizeof(self->root), NULL));
-	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+memory"));
-	self->cg = cg_name(self->root, "coloc_cycles");
-	ASSERT_EQ(0, coloc_cg_remove_tree(self->cg));
-	ASSERT_EQ(0, cg_create(self->cg));
-	ASSERT_EQ(0, cg_write(self->cg, "cgroup.subtree_control", "+memory"));
+	self->cg = coloc_cg_fresh(self->root, sizeof(self->root), "coloc_cycles");
+	ASSERT_NE(NULL, self->cg);
 	self->storm = cg_name(self->cg, "storm");
 	ASSERT_EQ(0, cg_create(self->storm));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "32M"));

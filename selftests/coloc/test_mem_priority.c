@@ -131,12 +131,8 @@ static long mem_available_mb(void)
 FIXTURE_SETUP(mem)
 {
 	ASSERT_EQ(0, coloc_load("coloc_mem"));
-	ASSERT_EQ(0, cg_find_unified_root(self->root, sizeof(self->root), NULL));
-	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+memory"));
-	self->top = cg_name(self->root, "coloc_mem_test");
-	ASSERT_EQ(0, coloc_cg_remove_tree(self->top));
-	ASSERT_EQ(0, cg_create(self->top));
-	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+memory"));
+	self->top = coloc_cg_fresh(self->root, sizeof(self->root), "coloc_mem_test");
+	ASSERT_NE(NULL, self->top);
 }
 
 FIXTURE_TEARDOWN(mem)

@@ -31,12 +31,8 @@ FIXTURE(wmark) {
 FIXTURE_SETUP(wmark)
 {
 	ASSERT_EQ(0, coloc_load("coloc_mem"));
-	ASSERT_EQ(0, cg_find_unified_root(self->root, sizeof(self->root), NULL));
-	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+memory"));
-	self->top = cg_name(self->root, "coloc_wmark_test");
-	ASSERT_EQ(0, coloc_cg_remove_tree(self->top));
-	ASSERT_EQ(0, cg_create(self->top));
-	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+memory"));
+	self->top = coloc_cg_fresh(self->root, sizeof(self->root), "coloc_wmark_test");
+	ASSERT_NE(NULL, self->top);
 	self->cg = cg_name(self->top, "reader");
 	ASSERT_EQ(0, cg_create(self->cg));
 }
