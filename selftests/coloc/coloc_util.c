@@ -281,18 +281,26 @@ void coloc_oom_storm(const char *cg, size_t mb)
 	}
 }
 
-char *coloc_cg_fresh(char *root, size_t len, const char *name)
+char *coloc_cg_fresh_ctrl(char *root, size_t len, const char *name,
+			  const char *controller)
 {
+	char enable[32];
 	char *cg;
 
+	snprintf(enable, sizeof(enable), "+%s", controller);
 	if (cg_find_unified_root(root, len, NULL) ||
-	    cg_write(root, "cgroup.subtree_control", "+memory"))
+	    cg_write(root, "cgroup.subtree_control", enable))
 		return NULL;
 	cg = cg_name(root, name);
 	if (coloc_cg_remove_tree(cg) || cg_create(cg) ||
-	    cg_write(cg, "cgroup.subtree_control", "+memory")) {
+	    cg_write(cg, "cgroup.subtree_control", enable)) {
 		free(cg);
 		return NULL;
 	}
 	return cg;
+}
+
+char *coloc_cg_fresh(char *root, size_t len, const char *name)
+{
+	return coloc_cg_fresh_ctrl(root, len, name, "memory");
 }

@@ -63,6 +63,9 @@ int coloc_check_rejects(const char *path, const char *const *out_of_range,
  * Returns its path (free() it), or NULL.
  */
 char *coloc_cg_fresh(char *root, size_t len, const char *name);
+/* The same with @controller (such as "cpu") instead of memory. */
+char *coloc_cg_fresh_ctrl(char *root, size_t len, const char *name,
+			  const char *controller);
 
 /* Kills the tasks of cgroup @path and its descendants and removes them all. */
 int coloc_cg_remove_tree(const char *path);

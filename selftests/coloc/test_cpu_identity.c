@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * coloc_cpu: cpu.bvt_warp_ns and kernel.sched_group_identity_enabled.
+ *
+ * The class in force is shown in cpu.coloc_stat; an offline group is a
+ * SCHED_IDLE group, visible in cpu.idle, that gets its cpu.weight back when
+ * it stops being offline. The share tests pin one spinning task of each
+ * kind to the same CPU and compare the CPU time their cgroups got.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "../cgroup/cgroup_util.h"
+#include "coloc_util.h"
+
+#define MODULE "coloc_cpu"
+#define KNOB "cpu.bvt_warp_ns"
+#define SWITCH "/proc/sys/kernel/sched_group_identity_enabled"
+
+FIXTURE(cpu) {
+	char root[PATH_MAX];
+	char *top;	/* test cgroup with the cpu controller for its children */
+	char *cgs[8];
+	int nr_cgs;
+	pid_t pids[8];
+	int nr_pids;
+};
+
+FIXTURE_SETUP(cpu)
+{
+	ASSERT_EQ(0, coloc_write_str(SWITCH, "1"));
+	ASSERT_EQ(0, coloc_load(MODULE));
+	self->top = coloc_cg_fresh_ctrl(self->root, sizeof(self->root), "coloc_cpu_test", "cpu");
+	ASSERT_NE(NULL, self->top);
+}
+
+FIXTURE_TEARDOWN(cpu)
+{
+	int i;
+
+	for (i = 0; i < self->nr_pids; i++) {
+		kill(self->pids[i], SIGKILL);
+		waitpid(self->pids[i], NULL, 0);
+	}
+	coloc_cg_remove_tree(self->top);
+	for (i = 0; i < self->nr_cgs; i++)
+		free(self->cgs[i]);
+	free(self->top);
+	coloc_unload(MODULE);
+	coloc_write_str(SWITCH, "1");
+}
+
+/* Makes @name under the test cgroup (a path below it), with @bvt if not NULL. */
+static char *add_cg(FIXTURE_DATA(cpu) *self, const char *name, const char *bvt)
+{
+	char *cg = cg_name(self->top, name);
+
+	if (cg_create(cg) || (bvt && cg_write(cg, KNOB, (char *)bvt))) {
+		free(cg);
+		return NULL;
+	}
+	self->cgs[self->nr_cgs++] = cg;
+	return cg;
+}
+
+static long class_of(const char *cg)
+{
+	return cg_read_key_long((char *)cg, "cpu.coloc_stat", "class ");
+}
+
+static long idle_of(const char *cg)
+{
+	return cg_read_long((char *)cg, "cpu.idle");
+}
+
+static bool has_knob(const char *cg)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", cg, KNOB);
+	return access(path, F_OK) == 0;
+}
+
+TEST_F(cpu, knob_follows_module)
+{
+	char *a = add_cg(self, "a", NULL);
+
+	ASSERT_NE(NULL, a);
+	EXPECT_TRUE(has_knob(a));
+	EXPECT_FALSE(has_knob(self->root)) TH_LOG("knob must not be on the root");
+	EXPECT_EQ(0, cg_read_strcmp(a, KNOB, "0\n"));
+	EXPECT_EQ(0, class_of(a));
+	ASSERT_EQ(0, coloc_unload(MODULE));
+	EXPECT_FALSE(has_knob(a));
+}
+
+TEST_F(cpu, bad_input_keeps_value)
+{
+	static const char *const out_of_range[] = { "-2", "3", "1000000", "-9223372036854775808", NULL };
+	static const char *const good[] = { "-1", "0", "1", "2" };
+	char *a = add_cg(self, "a", "1"), path[PATH_MAX], expect[8];
+	size_t i;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(expect, sizeof(expect), "%s\n", good[i]);
+		EXPECT_EQ(0, cg_write(a, KNOB, (char *)good[i]));
+		EXPECT_EQ(0, cg_read_strcmp(a, KNOB, expect));
+	}
+	ASSERT_EQ(0, cg_write(a, KNOB, "1"));
+	snprintf(path, sizeof(path), "%s/%s", a, KNOB);
+	EXPECT_EQ(0, coloc_check_rejects(path, out_of_range, "1\n"));
+	EXPECT_EQ(1, class_of(a));
+}
+
+TEST_F(cpu, switch_rejects_bad_input)
+{
+	static const char *const bad[] = {
+		"2", "-1", "abc", "1abc", "99999999999999999999999",
+	};
+	size_t i;
+
+	ASSERT_EQ(0, coloc_write_str(SWITCH, "0"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, coloc_write_str(SWITCH, bad[i])) TH_LOG("input '%s'", bad[i]);
+		EXPECT_TRUE(coloc_has_line(SWITCH, "0"));
+	}
+	ASSERT_EQ(0, coloc_write_str(SWITCH, "1"));
+	EXPECT_TRUE(coloc_has_line(SWITCH, "1"));
+}
+
+/* Offline is SCHED_IDLE, and the administrator's weight comes back afterwards. */
+TEST_F(cpu, offline_is_sched_idle_and_keeps_weight)
+{
+	char *a = add_cg(self, "a", NULL);
+
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, cg_write(a, "cpu.weight", "300"));
+	ASSERT_EQ(0, cg_write(a, KNOB, "-1"));
+	EXPECT_EQ(1, idle_of(a));
+	EXPECT_EQ(-1, class_of(a));
+	EXPECT_EQ(1, cg_read_key_long(a, "cpu.coloc_stat", "offline "));
+	ASSERT_EQ(0, cg_write(a, KNOB, "0"));
+	EXPECT_EQ(0, idle_of(a));
+	EXPECT_EQ(300, cg_read_long(a, "cpu.weight"));
+	EXPECT_EQ(0, cg_read_key_long(a, "cpu.coloc_stat", "offline "));
+}
+
+/* A group the administrator made SCHED_IDLE stays so whatever its class. */
+TEST_F(cpu, cpu_idle_set_by_user_is_left_alone)
+{
+	char *a = add_cg(self, "a", NULL);
+
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, cg_write(a, "cpu.idle", "1"));
+	ASSERT_EQ(0, cg_write(a, KNOB, "-1"));
+	ASSERT_EQ(0, cg_write(a, KNOB, "2"));
+	EXPECT_EQ(1, idle_of(a));
+	ASSERT_EQ(0, cg_write(a, KNOB, "-1"));
+	ASSERT_EQ(0, coloc_unload(MODULE));
+	EXPECT_EQ(1, idle_of(a));
+}
+
+/* The class in force is the lowest on the path; parents' changes reach children. */
+TEST_F(cpu, class_is_lowest_on_path)
+{
+	char *p = add_cg(self, "p", "1"), *c;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, cg_write(p, "cgroup.subtree_control", "+cpu"));
+	c = add_cg(self, "p/c", "2");
+	ASSERT_NE(NULL, c);
+	/* The test cgroup itself is normal: nothing below it is more. */
+	EXPECT_EQ(0, class_of(c));
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	EXPECT_EQ(1, class_of(c));
+	EXPECT_EQ(1, class_of(p));
+	ASSERT_EQ(0, cg_write(p, KNOB, "2"));
+	EXPECT_EQ(2, class_of(c));
+	ASSERT_EQ(0, cg_write(p, KNOB, "-1"));
+	EXPECT_EQ(-1, class_of(c));
+	/* Only the group set to -1 is SCHED_IDLE; its children are offline through it. */
+	EXPECT_EQ(1, idle_of(p));
+	EXPECT_EQ(0, idle_of(c));
+	ASSERT_EQ(0, cg_write(p, KNOB, "0"));
+	EXPECT_EQ(0, class_of(c));
+	EXPECT_EQ(0, idle_of(p));
+}
+
+/* Switch off: stock behaviour, values kept; on again: back in force. */
+TEST_F(cpu, switch_off_is_stock)
+{
+	char *a = add_cg(self, "a", NULL), *b;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	ASSERT_EQ(0, cg_write(a, "cpu.weight", "50"));
+	ASSERT_EQ(0, cg_write(a, KNOB, "-1"));
+	b = add_cg(self, "b", "2");
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, coloc_write_str(SWITCH, "0"));
+	EXPECT_EQ(0, idle_of(a));
+	EXPECT_EQ(50, cg_read_long(a, "cpu.weight"));
+	EXPECT_EQ(0, class_of(a));
+	EXPECT_EQ(0, class_of(b));
+	EXPECT_EQ(0, cg_read_strcmp(a, KNOB, "-1\n"));
+	/* Writes while off are kept and take effect when switched on. */
+	ASSERT_EQ(0, cg_write(b, KNOB, "1"));
+	EXPECT_EQ(0, class_of(b));
+	ASSERT_EQ(0, coloc_write_str(SWITCH, "1"));
+	EXPECT_EQ(1, idle_of(a));
+	EXPECT_EQ(-1, class_of(a));
+	EXPECT_EQ(1, class_of(b));
+}
+
+/* Unloaded: stock behaviour; reloaded: the values kept in the kernel apply again. */
+TEST_F(cpu, unload_restores_and_reload_reapplies)
+{
+	char *a = add_cg(self, "a", NULL);
+
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, cg_write(a, "cpu.weight", "200"));
+	ASSERT_EQ(0, cg_write(a, KNOB, "-1"));
+	ASSERT_EQ(0, coloc_unload(MODULE));
+	EXPECT_EQ(0, idle_of(a));
+	EXPECT_EQ(200, cg_read_long(a, "cpu.weight"));
+	ASSERT_EQ(0, coloc_load(MODULE));
+	EXPECT_EQ(1, idle_of(a));
+	EXPECT_EQ(0, cg_read_strcmp(a, KNOB, "-1\n"));
+}
+
+struct deleg {
+	char *deleg, *sub;
+};
+
+static int delegatee(void *arg)
+{
+	struct deleg *d = arg;
+
+	/* It cannot raise its own cgroup's class... */
+	if (cg_write(d->deleg, KNOB, "2") != -EACCES)
+		return 1;
+	/* ...sets its children's, but they stay within its own. */
+	if (cg_write(d->deleg, "cgroup.subtree_control", "+cpu"))
+		return 2;
+	if (cg_create(d->sub))
+		return 3;
+	if (cg_write(d->sub, KNOB, "2"))
+		return 4;
+	return 0;
+}
+
+TEST_F(cpu, delegation)
+{
+	struct deleg d;
+
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	d.deleg = add_cg(self, "deleg", "1");
+	ASSERT_NE(NULL, d.deleg);
+	d.sub = cg_name(d.deleg, "sub");
+	ASSERT_EQ(0, coloc_cg_delegate(d.deleg));
+	EXPECT_EQ(0, coloc_run_unprivileged(delegatee, &d));
+	EXPECT_EQ(0, cg_read_strcmp(d.deleg, KNOB, "1\n"));
+	EXPECT_EQ(1, class_of(d.sub));
+	free(d.sub);
+}
+
+/* A task spinning on @cpu in cgroup @cg. */
+static pid_t spinner(FIXTURE_DATA(cpu) *self, const char *cg, int cpu)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) || cg_enter_current(cg))
+			_exit(1);
+		for (;;)
+			;
+	}
+	if (pid > 0)
+		self->pids[self->nr_pids++] = pid;
+	return pid;
+}
+
+static long usage_us(const char *cg)
+{
+	return cg_read_key_long((char *)cg, "cpu.stat", "usage_usec ");
+}
+
+/* CPU time of @a and @b over @secs seconds, into @ua and @ub. */
+static void share(const char *a, const char *b, int secs, long *ua, long *ub)
+{
+	long a0 = usage_us(a), b0 = usage_us(b);
+
+	sleep(secs);
+	*ua = usage_us(a) - a0;
+	*ub = usage_us(b) - b0;
+}
+
+/*
+ * An offline spinner next to an online one on the same CPU gets next to
+ * nothing (SCHED_IDLE weight); with the switch off they share it. The
+ * bounds are loose: the point is a share of a few percent against one of
+ * about a half.
+ */
+TEST_F(cpu, offline_yields_the_cpu)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1");
+	long u_on, u_off;
+
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	ASSERT_GT(spinner(self, on, 0), 0);
+	ASSERT_GT(spinner(self, off, 0), 0);
+	share(on, off, 2, &u_on, &u_off);
+	TH_LOG("online %ld us, offline %ld us", u_on, u_off);
+	EXPECT_GT(u_on, 0);
+	EXPECT_LT(u_off * 10, u_on);
+
+	ASSERT_EQ(0, coloc_write_str(SWITCH, "0"));
+	share(on, off, 2, &u_on, &u_off);
+	TH_LOG("switch off: online %ld us, offline %ld us", u_on, u_off);
+	EXPECT_GT(u_off * 3, u_on);
+	EXPECT_GT(u_on * 3, u_off);
+}
+
+/* Load and unload while classes change and spinners run: no splat, no stuck task. */
+TEST_F_TIMEOUT(cpu, reload_under_load, 300)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1");
+	pid_t writer;
+	int i, cpu, status;
+
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	for (cpu = 0; cpu < 2; cpu++) {
+		ASSERT_GT(spinner(self, on, cpu), 0);
+		ASSERT_GT(spinner(self, off, cpu), 0);
+		ASSERT_GT(spinner(self, off, cpu + 2), 0);
+	}
+	writer = fork();
+	ASSERT_GE(writer, 0);
+	if (writer == 0) {
+		static const char *const v[] = { "-1", "0", "1", "2" };
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", off, KNOB);
+		for (i = 0;; i++) {
+			coloc_write_str(path, v[i % 4]);
+			coloc_write_str(SWITCH, i % 7 ? "1" : "0");
+		}
+	}
+	for (i = 0; i < 30; i++) {
+		ASSERT_EQ(0, coloc_unload(MODULE));
+		usleep(10000);
+		ASSERT_EQ(0, coloc_load(MODULE));
+		usleep(10000);
+	}
+	kill(writer, SIGKILL);
+	waitpid(writer, &status, 0);
+	/* The groups settle on their values once the writer is gone. */
+	ASSERT_EQ(0, coloc_write_str(SWITCH, "1"));
+	ASSERT_EQ(0, cg_write(off, KNOB, "-1"));
+	EXPECT_EQ(1, idle_of(off));
+	ASSERT_EQ(0, coloc_unload(MODULE));
+	EXPECT_EQ(0, idle_of(off));
+}
+
+TEST_HARNESS_MAIN
