@@ -186,6 +186,20 @@ def find_splats(console):
     return found
 
 
+CPUS_UP = re.compile(r"smp: Brought up \d+ nodes?, (\d+) CPUs?")
+
+
+def cpu_problems(console, smp):
+    """A problem if the guest brought up fewer CPUs than -smp @smp gives it:
+    the CPU tests and benchmarks would measure the wrong machine."""
+    want = int(smp.split(",")[0])
+    m = CPUS_UP.search(console)
+    if m is None:
+        return [] if "Linux version" not in console else ["the guest did not report its CPUs"]
+    got = int(m.group(1))
+    return [] if got == want else [f"the guest brought up {got} CPUs of {want}"]
+
+
 def fresh_logs(folder):
     """The console and results logs of a boot in @folder, emptied."""
     os.makedirs(folder, exist_ok=True)
@@ -227,6 +241,7 @@ def check(args):
         problems.append(f"timeout: the guest ran longer than {args.timeout} s")
     splats = find_splats(console)
     problems += [f"console: {s}" for s in splats]
+    problems += cpu_problems(console, args.smp)
 
     for name, status in tests:
         label = {"pass": "ok", "skip": "ok # SKIP", "fail": "not ok"}[status]

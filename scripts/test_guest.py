@@ -111,6 +111,20 @@ class Splats(unittest.TestCase):
         self.assertEqual(guest.find_splats(console), [])
 
 
+class Cpus(unittest.TestCase):
+    def test_all_up(self):
+        console = "[0.0] Linux version 6.12\n[0.6] smp: Brought up 1 node, 4 CPUs\n"
+        self.assertEqual(guest.cpu_problems(console, "4,sockets=1,cores=2,threads=2"), [])
+
+    def test_missing_cpus(self):
+        console = "[0.0] Linux version 6.12\n[0.3] smp: Brought up 1 node, 1 CPU\n"
+        self.assertEqual(guest.cpu_problems(console, "4,sockets=1,cores=2,threads=2"),
+                         ["the guest brought up 1 CPUs of 4"])
+
+    def test_no_boot_is_reported_elsewhere(self):
+        self.assertEqual(guest.cpu_problems("", "4"), [])
+
+
 class HostResults(unittest.TestCase):
     def test_parse(self):
         text = "ok checkpatch/0001.patch\nnot ok rustfmt/kernel\n# Diff in x.rs\n"

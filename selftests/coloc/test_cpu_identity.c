@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
@@ -379,6 +380,167 @@ TEST_F_TIMEOUT(cpu, reload_under_load, 300)
 	EXPECT_EQ(1, idle_of(off));
 	ASSERT_EQ(0, coloc_unload(MODULE));
 	EXPECT_EQ(0, idle_of(off));
+}
+
+#define CPU_SYSFS COLOC_SYSFS "/cpu"
+
+/* Two SMT siblings into *a and *b; false if the machine has none. */
+static bool smt_pair(int *a, int *b)
+{
+	char buf[64];
+
+	if (coloc_read("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list",
+		       buf, sizeof(buf)) < 0)
+		return false;
+	/* "0-1" or "0,1" */
+	return sscanf(buf, "%d%*[-,]%d", a, b) == 2 && *a != *b;
+}
+
+static long stat_of(const char *key)
+{
+	char buf[256], *p;
+
+	if (coloc_read(CPU_SYSFS "/stat", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, key);
+	return p ? atol(p + strlen(key) + 1) : -1;
+}
+
+TEST_F(cpu, expeller_knobs_reject_bad_input)
+{
+	static const char *const limit_bad[] = { "0", "10001", NULL };
+	static const char *const slice_bad[] = { "99", "100001", "0", NULL };
+
+	EXPECT_EQ(0, coloc_check_rejects(CPU_SYSFS "/starvation_limit_ms", limit_bad, "100\n"));
+	EXPECT_EQ(0, coloc_check_rejects(CPU_SYSFS "/starvation_slice_us", slice_bad, "2000\n"));
+	EXPECT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "250"));
+	EXPECT_TRUE(coloc_has_line(CPU_SYSFS "/starvation_limit_ms", "250"));
+	EXPECT_EQ(-EACCES, coloc_write_str(CPU_SYSFS "/stat", "0"));
+}
+
+static int write_limit(void *arg)
+{
+	return coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "5") == -EACCES ? 0 : 1;
+}
+
+TEST_F(cpu, expeller_knobs_are_root_only)
+{
+	EXPECT_EQ(0, coloc_run_unprivileged(write_limit, NULL));
+	EXPECT_TRUE(coloc_has_line(CPU_SYSFS "/starvation_limit_ms", "100"));
+}
+
+/*
+ * Class 2 on one SMT sibling keeps an offline spinner on the other down to
+ * its anti-starvation slices; class 1 does not; once the online spinner is
+ * gone the offline one has its CPU back.
+ */
+TEST_F(cpu, smt_expeller)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1");
+	long u_on, u_off, holds, slices;
+	int a, b;
+
+	/* The guest has two threads per core; without them this tests nothing. */
+	ASSERT_TRUE(smt_pair(&a, &b));
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	holds = stat_of("expel_holds");
+	slices = stat_of("starvation_slices");
+	ASSERT_GT(spinner(self, on, a), 0);
+	ASSERT_GT(spinner(self, off, b), 0);
+	share(on, off, 2, &u_on, &u_off);
+	TH_LOG("class 2: online %ld us, offline on the sibling %ld us", u_on, u_off);
+	/* Default limit 100 ms, slice 2 ms: about 2% of the sibling. */
+	EXPECT_LT(u_off * 5, u_on);
+	EXPECT_GT(stat_of("expel_holds"), holds);
+	EXPECT_GT(stat_of("starvation_slices"), slices);
+
+	ASSERT_EQ(0, cg_write(on, KNOB, "1"));
+	share(on, off, 2, &u_on, &u_off);
+	TH_LOG("class 1: online %ld us, offline on the sibling %ld us", u_on, u_off);
+	EXPECT_GT(u_off * 2, u_on);
+
+	ASSERT_EQ(0, cg_write(on, KNOB, "2"));
+	usleep(200000);
+	kill(self->pids[0], SIGKILL);
+	waitpid(self->pids[0], NULL, 0);
+	self->pids[0] = self->pids[--self->nr_pids];
+	share(on, off, 1, &u_on, &u_off);
+	TH_LOG("online gone: offline %ld us in 1 s", u_off);
+	EXPECT_GT(u_off, 500000);
+}
+
+/* A shorter starvation limit gives held-back offline work more of the CPU. */
+TEST_F(cpu, starvation_limit_bounds_the_hold)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1");
+	long u_on, long_limit, short_limit;
+	int a, b;
+
+	/* The guest has two threads per core; without them this tests nothing. */
+	ASSERT_TRUE(smt_pair(&a, &b));
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_slice_us", "10000"));
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "1000"));
+	ASSERT_GT(spinner(self, on, a), 0);
+	ASSERT_GT(spinner(self, off, b), 0);
+	share(on, off, 2, &u_on, &long_limit);
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "10"));
+	share(on, off, 2, &u_on, &short_limit);
+	TH_LOG("offline: %ld us with limit 1000 ms, %ld us with 10 ms", long_limit, short_limit);
+	/* About 1% against about 50% of the CPU. */
+	EXPECT_GT(short_limit, 4 * long_limit);
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "100"));
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_slice_us", "2000"));
+}
+
+/*
+ * Priority inversion: an offline task holding a lock that online work
+ * waits for, on a CPU whose sibling runs class 2, still gets to finish its
+ * critical section thanks to the anti-starvation slices.
+ */
+TEST_F_TIMEOUT(cpu, offline_lock_holder_progresses, 120)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1");
+	int a, b, ready[2], done[2];
+	pid_t holder;
+	char c;
+
+	/* The guest has two threads per core; without them this tests nothing. */
+	ASSERT_TRUE(smt_pair(&a, &b));
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	ASSERT_GT(spinner(self, on, a), 0);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	holder = fork();
+	ASSERT_GE(holder, 0);
+	if (holder == 0) {
+		cpu_set_t set;
+		struct timespec t0, t;
+
+		CPU_ZERO(&set);
+		CPU_SET(b, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) || cg_enter_current(off))
+			_exit(1);
+		/* "Takes the lock", then needs 50 ms of CPU to release it. */
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+		do
+			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+		while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < 50000000L);
+		_exit(write(done[1], "d", 1) == 1 ? 0 : 1);
+	}
+	self->pids[self->nr_pids++] = holder;
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	/* The online waiter blocks until the holder is done; bounded by the test timeout. */
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	EXPECT_GT(stat_of("starvation_slices"), 0);
 }
 
 TEST_HARNESS_MAIN
