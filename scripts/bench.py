@@ -63,7 +63,9 @@ def summarize(runs):
                 "p50_us": statistics.median(p50) if p50 else None,
                 "p99_us": statistics.median(p99) if p99 else None,
                 "p99_us_range": [min(p99), max(p99)] if p99 else None,
-                "offline_mb": statistics.median(x["offline_mb"] for x in rs),
+                # Memory: MB the offline jobs touched; CPU: millions of hog iterations.
+                "offline_work": statistics.median(x.get("offline_work", x["offline_mb"])
+                                                  for x in rs),
             }
         alone = rows.get("alone", {}).get("p99_us")
         for row in rows.values():
@@ -75,7 +77,8 @@ def summarize(runs):
 def svg(table, path):
     """A bar chart of median online p99 per scenario and mode."""
     colours = {"alone": "#4c72b0", "stock": "#c44e52", "coloc": "#55a868"}
-    bars = [(s, m, r["p99_us"] or 0) for s, rows in table.items() for m, r in rows.items()]
+    bars = [(s, m, r["p99_us"] or 0) for s, rows in table.items() for m, r in rows.items()
+            if m in colours]
     top = max([v for _, _, v in bars] + [1])
     w, h, bw = 120 + 70 * len(bars), 320, 50
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
@@ -112,15 +115,19 @@ def main():
         runs = [json.loads(l[6:]) for l in f if l.startswith("BENCH ")]
     if not runs:
         sys.exit("bench: no results (see " + console_log + ")")
+    with open(console_log, errors="replace") as f:
+        cpus = guest.cpu_problems(f.read(), args.smp)
+    if cpus:
+        sys.exit("bench: " + cpus[0])
     table = summarize(runs)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"runs": runs, "summary": table}, f, indent=2)
     svg(table, os.path.join(args.out, "online_p99.svg"))
 
     print(f"{'scenario':10} {'mode':6} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
-          f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline MB':>10}")
+          f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10}")
     for scen, rows in table.items():
-        for mode in ("alone", "stock", "coloc"):
+        for mode in ("alone", "batch", "stock", "coloc"):
             r = rows.get(mode)
             if not r:
                 continue
@@ -128,7 +135,9 @@ def main():
             fmt = (lambda v, f: f.format(v) if v is not None else "-")
             print(f"{scen:10} {mode:6} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
                   f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng:>17} {fmt(r['p99_ratio'], '{:.2f}'):>8} "
-                  f"{r['online_oom_kills']:>12} {r['offline_mb']:>10.0f}")
+                  f"{r['online_oom_kills']:>12} {r['offline_work']:>10.0f}")
+    print("offline: memory = MB touched by the batch jobs, cpu = millions of hog iterations "
+          "(batch = the hogs alone)")
     print(f"==> {args.out}/results.json, {args.out}/online_p99.svg")
 
 

@@ -35,6 +35,9 @@ static const struct knob knobs[] = {
 	{ "memory.use_priority_oom", 0, 1, true },
 	{ "memory.wmark_ratio", 0, 100, true },
 	{ "memory.wmark_scale_factor", 1, 1000, true },
+	{ "cpu.bvt_warp_ns", -1, 2, true },
+	{ COLOC_SYSFS "/cpu/starvation_limit_ms", 1, 10000, true },
+	{ COLOC_SYSFS "/cpu/starvation_slice_us", 100, 100000, true },
 };
 
 /* A random input and whether the knob must accept it (and as what). */
@@ -134,14 +137,17 @@ FIXTURE_SETUP(fuzz)
 {
 	ASSERT_EQ(0, coloc_load("coloc_test"));
 	ASSERT_EQ(0, coloc_load("coloc_mem"));
+	ASSERT_EQ(0, coloc_load("coloc_cpu"));
 	self->cg = coloc_cg_fresh(self->root, sizeof(self->root), "coloc_fuzz");
 	ASSERT_NE(NULL, self->cg);
+	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+cpu"));
 }
 
 FIXTURE_TEARDOWN(fuzz)
 {
 	coloc_cg_remove_tree(self->cg);
 	free(self->cg);
+	coloc_unload("coloc_cpu");
 	coloc_unload("coloc_mem");
 	coloc_unload("coloc_test");
 }

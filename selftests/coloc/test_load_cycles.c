@@ -24,7 +24,7 @@
 
 #define CYCLES 200
 
-static const char *const modules[] = { "coloc_core", "coloc_mem", "coloc_test" };
+static const char *const modules[] = { "coloc_core", "coloc_cpu", "coloc_mem", "coloc_test" };
 #define NR_MODULES (sizeof(modules) / sizeof(modules[0]))
 
 FIXTURE(cycles) {
@@ -41,6 +41,8 @@ FIXTURE_SETUP(cycles)
 	self->storm = cg_name(self->cg, "storm");
 	ASSERT_EQ(0, cg_create(self->storm));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "32M"));
+	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+cpu"));
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.subtree_control", "+cpu"));
 }
 
 FIXTURE_TEARDOWN(cycles)
@@ -102,14 +104,17 @@ static void storm_fn(const char *cg, const char *unused)
 
 TEST_F_TIMEOUT(cycles, load_unload_under_load, 1200)
 {
-	char prio[PATH_MAX + 32], use[PATH_MAX + 32];
+	char prio[PATH_MAX + 32], use[PATH_MAX + 32], bvt[PATH_MAX + 32];
 	int c, j, status;
 	size_t i;
 
 	snprintf(prio, sizeof(prio), "%s/memory.priority", self->storm);
 	snprintf(use, sizeof(use), "%s/memory.use_priority_oom", self->cg);
+	snprintf(bvt, sizeof(bvt), "%s/cpu.bvt_warp_ns", self->storm);
 	ASSERT_GT(spawn(self, writer, prio, "3"), 0);
 	ASSERT_GT(spawn(self, writer, use, "1"), 0);
+	/* The storm's tasks become offline (SCHED_IDLE) and back with every cycle. */
+	ASSERT_GT(spawn(self, writer, bvt, "-1"), 0);
 	ASSERT_GT(spawn(self, writer, COLOC_SYSFS "/test/offset", "7"), 0);
 	ASSERT_GT(spawn(self, writer, COLOC_SYSFS "/hook_test", "5"), 0);
 	ASSERT_GT(spawn(self, writer, COLOC_SYSFS "/features", ""), 0);

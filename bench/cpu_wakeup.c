@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The online side of the CPU benchmark, in the manner of cyclictest with
+ * SCHED_OTHER: a request loop that sleeps until an absolute deadline every
+ * PERIOD_US, records how late it woke up (the wakeup latency: time spent
+ * waiting for a CPU), then serves a request of WORK_US of computation.
+ * Prints one JSON object: wakeup count and latency percentiles in
+ * microseconds, as the other workloads do ("chunks" is the sample count).
+ *
+ * Usage: cpu_wakeup PERIOD_US WORK_US SECONDS
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static long long ns_of(const struct timespec *t)
+{
+	return t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct(const double *v, size_t n, double p)
+{
+	size_t i = (size_t)(p / 100.0 * (n - 1) + 0.5);
+
+	return n ? v[i < n ? i : n - 1] : 0;
+}
+
+int main(int argc, char **argv)
+{
+	long period_us, work_us, secs;
+	struct timespec next, now;
+	size_t n = 0, max;
+	double *lat;
+	long long end;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s PERIOD_US WORK_US SECONDS\n", argv[0]);
+		return 2;
+	}
+	period_us = atol(argv[1]);
+	work_us = atol(argv[2]);
+	secs = atol(argv[3]);
+	max = secs * 1000000 / period_us + 1;
+	lat = calloc(max, sizeof(*lat));
+	if (!lat || period_us <= 0)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	end = ns_of(&next) + secs * 1000000000LL;
+	while (n < max) {
+		long long target;
+
+		next.tv_nsec += period_us * 1000;
+		while (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		if (ns_of(&next) > end)
+			break;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		lat[n++] = (ns_of(&now) - ns_of(&next)) / 1e3;
+		/* The request: computation for WORK_US of CPU time. */
+		target = ns_of(&now) + work_us * 1000LL;
+		do
+			clock_gettime(CLOCK_MONOTONIC, &now);
+		while (ns_of(&now) < target);
+		/* A request that overran its period starts the next one at once. */
+		if (ns_of(&now) > ns_of(&next) + period_us * 1000LL)
+			next = now;
+	}
+	qsort(lat, n, sizeof(*lat), cmp);
+	printf("{\"chunks\": %zu, \"p50_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f}\n",
+	       n, pct(lat, n, 50), pct(lat, n, 99), n ? lat[n - 1] : 0);
+	return 0;
+}
