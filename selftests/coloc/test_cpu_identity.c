@@ -459,11 +459,12 @@ TEST_F(cpu, smt_expeller)
 	TH_LOG("class 1: online %ld us, offline on the sibling %ld us", u_on, u_off);
 	EXPECT_GT(u_off * 2, u_on);
 	/*
-	 * Default limit 100 ms and slice 2 ms would give the held-back spinner
-	 * about 2% of its CPU; it also runs whenever the online spinner is
-	 * preempted. Measured 3-26% in the guest, against all of it without.
+	 * Default limit 100 ms and slice 2 ms give the held-back spinner about
+	 * 2% of its CPU (measured 2.5%, plus whenever the online spinner is
+	 * preempted), against all of it with class 1.
 	 */
-	EXPECT_LT(expelled * 3, u_off);
+	EXPECT_LT(expelled * 10, u_on);
+	EXPECT_LT(expelled * 10, u_off);
 
 	ASSERT_EQ(0, cg_write(on, KNOB, "2"));
 	usleep(200000);
