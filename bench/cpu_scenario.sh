@@ -1,6 +1,7 @@
 #!/bin/sh
 # CPU scenario, run in the guest: an online request loop (cpu_wakeup: a
-# wakeup every 1 ms, 200 us of work each) against one offline CPU hog per
+# wakeup every 1 ms, 200 us of work each, pinned to CPU 0 as cyclictest
+# -a would be) against one offline CPU hog per
 # CPU. Modes in one boot: online alone; the hogs alone (the offline work
 # the machine can do); co-located on stock behaviour (module unloaded);
 # co-located with coloc_cpu (online cpu.bvt_warp_ns 2, offline -1). One
@@ -37,7 +38,7 @@ hogs_stop() {
 }
 
 online() {
-	sh -c "echo \$\$ > $CG/online/cgroup.procs; exec $B/cpu_wakeup $PERIOD_US $WORK_US $secs"
+	sh -c "echo \$\$ > $CG/online/cgroup.procs; exec $B/cpu_wakeup $PERIOD_US $WORK_US $secs 0"
 }
 
 report() {

@@ -7,9 +7,15 @@
  * Prints one JSON object: wakeup count and latency percentiles in
  * microseconds, as the other workloads do ("chunks" is the sample count).
  *
- * Usage: cpu_wakeup PERIOD_US WORK_US SECONDS
+ * Usage: cpu_wakeup PERIOD_US WORK_US SECONDS [CPU]
+ *
+ * With CPU, the loop is pinned there, as cyclictest -a does: every wakeup
+ * is then local, and the figure is the scheduler's decision to run it, not
+ * the delivery of a cross-CPU interrupt (which single-threaded emulation
+ * under -icount delays by a time slice of the other vCPU).
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -41,9 +47,19 @@ int main(int argc, char **argv)
 	double *lat;
 	long long end;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s PERIOD_US WORK_US SECONDS\n", argv[0]);
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: %s PERIOD_US WORK_US SECONDS [CPU]\n", argv[0]);
 		return 2;
+	}
+	if (argc == 5) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(atoi(argv[4]), &set);
+		if (sched_setaffinity(0, sizeof(set), &set)) {
+			perror("sched_setaffinity");
+			return 1;
+		}
 	}
 	period_us = atol(argv[1]);
 	work_us = atol(argv[2]);
