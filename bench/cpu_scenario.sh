@@ -1,11 +1,11 @@
 #!/bin/sh
 # CPU scenario, run in the guest: an online request loop (cpu_wakeup: a
 # wakeup every 1 ms, 200 us of work each, pinned to CPU 0 as cyclictest
-# -a would be) against one offline CPU hog per
-# CPU. Modes in one boot: online alone; the hogs alone (the offline work
-# the machine can do); co-located on stock behaviour (module unloaded);
-# co-located with coloc_cpu (online cpu.bvt_warp_ns 2, offline -1). One
-# JSON line per run: BENCH {...}; "offline_work" is millions of hog loop
+# -a would be) against one offline CPU hog per CPU. Modes in one boot:
+# online alone; the hogs alone (the offline work the machine can do);
+# co-located on stock behaviour (module unloaded); co-located with
+# coloc_cpu, online cpu.bvt_warp_ns 1 (coloc_bvt1) and 2 (coloc, with the
+# SMT expeller), offline -1. One JSON line per run: BENCH {...}; "offline_work" is millions of hog loop
 # iterations.
 # Usage: cpu_scenario.sh SECONDS REPS
 secs=$1
@@ -60,8 +60,13 @@ while [ $r -le "$reps" ]; do
 	report stock $r "$out" "$(hogs_stop)" $rc
 
 	insmod /lib/modules/coloc/coloc_cpu.ko
-	echo 2 > $CG/online/cpu.bvt_warp_ns
 	echo -1 > $CG/offline/cpu.bvt_warp_ns
+	# Class 1: preemption and placement, without the SMT expeller.
+	echo 1 > $CG/online/cpu.bvt_warp_ns
+	hogs_start; sleep 1
+	out=$(online); rc=$?
+	report coloc_bvt1 $r "$out" "$(hogs_stop)" $rc
+	echo 2 > $CG/online/cpu.bvt_warp_ns
 	hogs_start; sleep 1
 	out=$(online); rc=$?
 	report coloc $r "$out" "$(hogs_stop)" $rc

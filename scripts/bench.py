@@ -76,7 +76,8 @@ def summarize(runs):
 
 def svg(table, path):
     """A bar chart of median online p99 per scenario and mode."""
-    colours = {"alone": "#4c72b0", "stock": "#c44e52", "coloc": "#55a868"}
+    colours = {"alone": "#4c72b0", "stock": "#c44e52", "coloc_bvt1": "#8172b2",
+               "coloc": "#55a868"}
     bars = [(s, m, r["p99_us"] or 0) for s, rows in table.items() for m, r in rows.items()
             if m in colours]
     top = max([v for _, _, v in bars] + [1])
@@ -124,16 +125,16 @@ def main():
         json.dump({"runs": runs, "summary": table}, f, indent=2)
     svg(table, os.path.join(args.out, "online_p99.svg"))
 
-    print(f"{'scenario':10} {'mode':6} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
+    print(f"{'scenario':10} {'mode':10} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
           f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10}")
     for scen, rows in table.items():
-        for mode in ("alone", "batch", "stock", "coloc"):
+        for mode in ("alone", "batch", "stock", "coloc_bvt1", "coloc"):
             r = rows.get(mode)
             if not r:
                 continue
             rng = f"{r['p99_us_range'][0]:.0f}-{r['p99_us_range'][1]:.0f}" if r["p99_us_range"] else "-"
             fmt = (lambda v, f: f.format(v) if v is not None else "-")
-            print(f"{scen:10} {mode:6} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
+            print(f"{scen:10} {mode:10} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
                   f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng:>17} {fmt(r['p99_ratio'], '{:.2f}'):>8} "
                   f"{r['online_oom_kills']:>12} {r['offline_work']:>10.0f}")
     print("offline: memory = MB touched by the batch jobs, cpu = millions of hog iterations "
