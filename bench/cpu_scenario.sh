@@ -28,10 +28,16 @@ hogs_start() {
 	done
 }
 
-# Stops the hogs; prints their work in millions of iterations.
+# Stops the hogs; prints their work in millions of iterations. It runs in
+# a command substitution, which cannot wait for the hogs: wait for their
+# reports instead.
 hogs_stop() {
 	for p in $(cat $CG/offline/cgroup.procs); do kill -TERM $p 2>/dev/null; done
-	wait
+	n=0
+	while [ "$(ls /tmp/cpuhog | wc -l)" -lt "$ncpu" ] && [ $n -lt 100 ]; do
+		sleep 0.1; n=$((n + 1))
+	done
+	sleep 0.1
 	t=0
 	for f in /tmp/cpuhog/*; do [ -f "$f" ] && t=$((t + $(cat "$f") / 1000000)); done
 	echo $t
