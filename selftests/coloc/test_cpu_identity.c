@@ -276,17 +276,25 @@ TEST_F(cpu, delegation)
 	free(d.sub);
 }
 
+/* Pins the calling task to @cpu and moves it into cgroup @cg; 0 or -1. */
+static int pin_and_enter(int cpu, const char *cg)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) || cg_enter_current(cg))
+		return -1;
+	return 0;
+}
+
 /* A task spinning on @cpu in cgroup @cg. */
 static pid_t spinner(FIXTURE_DATA(cpu) *self, const char *cg, int cpu)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) || cg_enter_current(cg))
+		if (pin_and_enter(cpu, cg))
 			_exit(1);
 		for (;;)
 			;
@@ -525,12 +533,9 @@ TEST_F_TIMEOUT(cpu, offline_lock_holder_progresses, 120)
 	holder = fork();
 	ASSERT_GE(holder, 0);
 	if (holder == 0) {
-		cpu_set_t set;
 		struct timespec t0, t;
 
-		CPU_ZERO(&set);
-		CPU_SET(b, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) || cg_enter_current(off))
+		if (pin_and_enter(b, off))
 			_exit(1);
 		/* "Takes the lock", then needs 50 ms of CPU to release it. */
 		if (write(ready[1], "r", 1) != 1)
