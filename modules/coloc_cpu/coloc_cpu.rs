@@ -8,6 +8,8 @@
 //!   siblings do not run offline work.
 //! - `cpu.coloc_stat` (read-only): the class in force.
 //!
+//! A waking task of class 1 or 2 preempts running class 0 or -1 work at once.
+//!
 //! SMT expeller: while a task of class 2 runs on a CPU, offline tasks do not
 //! run on its SMT siblings; a sibling runs its other work or idles, and is
 //! kicked when class 2 work starts or stops next to it. Anti-starvation: an
