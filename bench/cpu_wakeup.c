@@ -20,23 +20,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "latency_report.h"
+
 static long long ns_of(const struct timespec *t)
 {
 	return t->tv_sec * 1000000000LL + t->tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(const double *v, size_t n, double p)
-{
-	size_t i = (size_t)(p / 100.0 * (n - 1) + 0.5);
-
-	return n ? v[i < n ? i : n - 1] : 0;
 }
 
 int main(int argc, char **argv)
@@ -92,8 +80,6 @@ int main(int argc, char **argv)
 		if (ns_of(&now) > ns_of(&next) + period_us * 1000LL)
 			next = now;
 	}
-	qsort(lat, n, sizeof(*lat), cmp);
-	printf("{\"chunks\": %zu, \"p50_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f}\n",
-	       n, pct(lat, n, 50), pct(lat, n, 99), n ? lat[n - 1] : 0);
+	latency_report(lat, n);
 	return 0;
 }

@@ -14,26 +14,14 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "latency_report.h"
+
 static double now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(const double *v, size_t n, double p)
-{
-	size_t i = (size_t)(p / 100.0 * (n - 1) + 0.5);
-
-	return n ? v[i < n ? i : n - 1] : 0;
 }
 
 int main(int argc, char **argv)
@@ -70,8 +58,6 @@ int main(int argc, char **argv)
 		for (size_t i = (n * chunk) % (ws ? ws : 1); ws && i < ws; i += ws / 16 + 4096)
 			set[i]++;
 	}
-	qsort(lat, n, sizeof(*lat), cmp);
-	printf("{\"chunks\": %zu, \"p50_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f}\n",
-	       n, pct(lat, n, 50), pct(lat, n, 99), n ? lat[n - 1] : 0);
+	latency_report(lat, n);
 	return 0;
 }
