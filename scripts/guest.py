@@ -116,6 +116,10 @@ def parse_results(text):
             tests += cases
             block = kind = None
             continue
+        m = re.match(r"^COLOC-STRAYS (\S+) (\d+)$", line)
+        if m:
+            problems.append(f"{m.group(1)}: left {m.group(2)} processes running; killed")
+            continue
         if line == "COLOC-DONE":
             seen_done = True
             continue

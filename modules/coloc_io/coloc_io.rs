@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! coloc_io: I/O QoS for co-located workloads.
+//!
+//! Knobs on the io controller, present while loaded, in the nested keyed
+//! format of `io.max` and `io.latency`:
+//! - `io.coloc` (not on the root): per disk, `MAJ:MIN class=CLASS target=US`.
+//!   CLASS is `online`, `normal` (the default) or `offline`; US is the
+//!   completion-latency target of an online cgroup in microseconds
+//!   (1-10000000, 0 for none). Keys left out keep their value; a device
+//!   set back to `class=normal target=0` is forgotten.
+//! - `io.coloc_stat` (read-only): per disk the cgroup has I/O on, its class
+//!   in force, the bios delayed and for how long, and completion-latency
+//!   percentiles.
+//!
+//! The class in force is the lowest on the path from the cgroup to the
+//! root (the root not counted; a level without a setting is normal), so a
+//! delegated subtree can lower its children but never raise them.
+//!
+//! Policy, per disk: while more than a tenth of the online completions of
+//! a window (`/sys/kernel/coloc/io/window_ms`) miss their cgroup's target,
+//! the number of offline bios in flight is halved each window, down to
+//! one; while online meets its target it doubles again, and a window
+//! without online I/O lifts the bound. An offline submitter waits for a
+//! slot at most `max_delay_ms`, then goes ahead: offline I/O is delayed,
+//! never failed or starved. Swap and metadata bios are counted but never
+//! delayed, since others wait for them.
+
+use core::{
+    fmt::Write,
+    ops::RangeInclusive,
+    sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
+};
+use kernel::{
+    c_str,
+    cgroup::{self, Css, File, Scope, SeqFile, Subsys},
+    coloc::{
+        self,
+        io::{
+            self, Bio, BlkgStats, InflightLimit, IoPolicy, CLASS_NORMAL, CLASS_OFFLINE,
+            CLASS_ONLINE,
+        },
+        knob,
+    },
+    new_mutex,
+    prelude::*,
+    str::CStr,
+    sync::{Arc, Mutex},
+    sysfs::{self, Attribute, Page, Parent},
+};
+
+module! {
+    type: ColocIo,
+    name: "coloc_io",
+    author: "coloc developers",
+    description: "coloc: I/O QoS for online and offline cgroups (io.coloc)",
+    license: "GPL",
+}
+
+/// Disks that can have settings at the same time.
+const MAX_DEVICES: usize = 16;
+/// Settings kept over all cgroups and disks.
+const MAX_SETTINGS: usize = 4096;
+/// The longest line `io.coloc` accepts.
+const MAX_LINE: usize = 128;
+/// `target=` range in microseconds; 0 means none.
+const TARGET_US: RangeInclusive<u64> = 0..=10_000_000;
+/// `window_ms`: range and default.
+const WINDOW_MS: RangeInclusive<u64> = 1..=10_000;
+const WINDOW_MS_DEFAULT: u64 = 50;
+/// `max_delay_ms`: range and default.
+const MAX_DELAY_MS: RangeInclusive<u64> = 1..=10_000;
+const MAX_DELAY_MS_DEFAULT: u64 = 100;
+/// Above this many offline bios in flight the bound is lifted altogether.
+const MAX_DEPTH: u32 = 1024;
+
+/// One cgroup's setting on one disk.
+#[derive(Clone, Copy)]
+struct Setting {
+    cgroup_id: u64,
+    devt: u32,
+    class: i32,
+    target_us: u64,
+}
+
+/// The state of one disk with settings, shared by submissions and completions.
+#[pin_data]
+struct Device {
+    /// The disk; 0 while the slot is free. Never changes once set.
+    devt: AtomicU32,
+    /// The bound on offline bios in flight.
+    #[pin]
+    offline: InflightLimit,
+    /// The current window: its start and what online did in it.
+    window_start: AtomicU64,
+    online_submitted: AtomicU64,
+    online_done: AtomicU64,
+    online_missed: AtomicU64,
+    /// Windows in which online missed its target.
+    missed_windows: AtomicU64,
+    /// Offline bios that waited.
+    delayed: AtomicU64,
+}
+
+impl Device {
+    fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            devt: AtomicU32::new(0),
+            offline <- InflightLimit::new(),
+            window_start: AtomicU64::new(0),
+            online_submitted: AtomicU64::new(0),
+            online_done: AtomicU64::new(0),
+            online_missed: AtomicU64::new(0),
+            missed_windows: AtomicU64::new(0),
+            delayed: AtomicU64::new(0),
+        })
+    }
+
+    /// Closes the window if it is over and sets the offline bound from it.
+    fn evaluate(&self, now: u64, shared: &Shared) {
+        if shared.unloading.load(Ordering::Relaxed) {
+            return;
+        }
+        let window_ns = shared.window_ns.load(Ordering::Relaxed);
+        let start = self.window_start.load(Ordering::Relaxed);
+        if now.saturating_sub(start) < window_ns
+            || self
+                .window_start
+                .compare_exchange(start, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let submitted = self.online_submitted.swap(0, Ordering::Relaxed);
+        let done = self.online_done.swap(0, Ordering::Relaxed);
+        let missed = self.online_missed.swap(0, Ordering::Relaxed);
+        let cur = self.offline.max();
+        let new = if submitted == 0 && done == 0 {
+            // No online I/O: offline gets the whole disk.
+            InflightLimit::UNLIMITED
+        } else if missed * 10 > done {
+            self.missed_windows.fetch_add(1, Ordering::Relaxed);
+            let base = if cur == InflightLimit::UNLIMITED {
+                self.offline.inflight()
+            } else {
+                cur
+            };
+            (base / 2).max(1)
+        } else if cur == InflightLimit::UNLIMITED || cur >= MAX_DEPTH / 2 {
+            InflightLimit::UNLIMITED
+        } else {
+            cur * 2
+        };
+        if new != cur {
+            self.offline.set_max(new);
+        }
+    }
+}
+
+/// What the policy, the knobs and the module share.
+#[pin_data]
+struct Shared {
+    /// Every setting; writers also bump `generation`.
+    #[pin]
+    settings: Mutex<KVec<Setting>>,
+    /// `MAX_DEVICES` slots, claimed under `settings`, never released.
+    devices: KVec<Pin<KBox<Device>>>,
+    /// Generation of the settings, for the copies cached in blkgs.
+    generation: AtomicU32,
+    window_ns: AtomicU64,
+    max_delay_ms: AtomicU32,
+    /// Set when the module goes away: nobody waits any more.
+    unloading: AtomicBool,
+}
+
+impl Shared {
+    fn device(&self, devt: u32) -> Option<&Device> {
+        self.devices
+            .iter()
+            .map(|d| &**d)
+            .find(|d| d.devt.load(Ordering::Acquire) == devt)
+    }
+
+    /// The slot of `devt`, claimed if needed; under the settings lock.
+    fn claim_device(&self, devt: u32) -> Result<&Device> {
+        if let Some(d) = self.device(devt) {
+            return Ok(d);
+        }
+        let free = self
+            .devices
+            .iter()
+            .map(|d| &**d)
+            .find(|d| d.devt.load(Ordering::Relaxed) == 0)
+            .ok_or(ENOSPC)?;
+        free.devt.store(devt, Ordering::Release);
+        Ok(free)
+    }
+}
+
+/// The class and target (ns) in force for cgroup `css` on `devt`.
+fn effective(settings: &[Setting], css: &Css, devt: u32) -> (i32, u64) {
+    if css.is_root() {
+        return (CLASS_NORMAL, 0);
+    }
+    let mut class = CLASS_ONLINE;
+    let mut target_us = 0;
+    for level in css.ancestors().filter(|c| !c.is_root()) {
+        let id = level.cgroup_id();
+        match settings
+            .iter()
+            .find(|s| s.cgroup_id == id && s.devt == devt)
+        {
+            Some(s) => {
+                class = class.min(s.class);
+                if target_us == 0 {
+                    target_us = s.target_us;
+                }
+            }
+            None => class = class.min(CLASS_NORMAL),
+        }
+    }
+    (class, target_us * 1000)
+}
+
+/// The policy the block layer calls.
+struct Policy(Arc<Shared>);
+
+impl Policy {
+    /// The class of the bio's cgroup on its disk, refreshing the blkg's copy if stale.
+    fn class(&self, bio: &Bio) -> i32 {
+        let state = bio.state();
+        let s = &self.0;
+        if state.generation() != s.generation.load(Ordering::Acquire) {
+            let settings = s.settings.lock();
+            let gen = s.generation.load(Ordering::Acquire);
+            let (class, target_ns) = effective(&settings, bio.css(), bio.devt());
+            state.set(gen, class, target_ns);
+        }
+        state.class()
+    }
+}
+
+#[vtable]
+impl IoPolicy for Policy {
+    fn submit(&self, bio: &Bio, may_wait: bool, now_ns: u64) -> bool {
+        let s = &self.0;
+        let class = self.class(bio);
+        if class == CLASS_NORMAL {
+            return false;
+        }
+        let Some(dev) = s.device(bio.devt()) else {
+            return false;
+        };
+        dev.evaluate(now_ns, s);
+        if class == CLASS_ONLINE {
+            dev.online_submitted.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        let flags = bio.flags();
+        let may_wait = may_wait
+            && !flags.is_swap()
+            && !flags.is_meta()
+            && !s.unloading.load(Ordering::Relaxed);
+        let waited = dev
+            .offline
+            .acquire(may_wait, s.max_delay_ms.load(Ordering::Relaxed));
+        if waited > 0 {
+            bio.state().add_delay(waited);
+            dev.delayed.fetch_add(1, Ordering::Relaxed);
+        }
+        true
+    }
+
+    fn done(&self, bio: &Bio, latency_ns: u64, limited: bool, now_ns: u64) {
+        let s = &self.0;
+        let state = bio.state();
+        state.record_latency(latency_ns);
+        let Some(dev) = s.device(bio.devt()) else {
+            return;
+        };
+        if limited {
+            dev.offline.release();
+        }
+        if state.generation() != 0 && state.class() == CLASS_ONLINE {
+            dev.online_done.fetch_add(1, Ordering::Relaxed);
+            let target = state.target_ns();
+            if target != 0 && latency_ns > target {
+                dev.online_missed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        dev.evaluate(now_ns, s);
+    }
+}
+
+/// A parsed line of `io.coloc`: the disk and the keys given.
+struct Line {
+    devt: u32,
+    class: Option<i32>,
+    target_us: Option<u64>,
+}
+
+fn parse_class(v: &[u8]) -> Result<i32> {
+    match v {
+        b"online" => Ok(CLASS_ONLINE),
+        b"normal" => Ok(CLASS_NORMAL),
+        b"offline" => Ok(CLASS_OFFLINE),
+        _ => Err(EINVAL),
+    }
+}
+
+fn parse_line(input: &[u8]) -> Result<Line> {
+    if input.len() > MAX_LINE {
+        return Err(EINVAL);
+    }
+    let body = input.strip_suffix(b"\n").unwrap_or(input);
+    if body.iter().any(|&c| !(c.is_ascii_graphic() || c == b' ')) {
+        return Err(EINVAL);
+    }
+    let mut tokens = body.split(|&c| c == b' ').filter(|t| !t.is_empty());
+    let dev = tokens.next().ok_or(EINVAL)?;
+    let colon = dev.iter().position(|&c| c == b':').ok_or(EINVAL)?;
+    let major = knob::parse_u64(&dev[..colon], 0..=u64::from(u32::MAX))?;
+    let minor = knob::parse_u64(&dev[colon + 1..], 0..=u64::from(u32::MAX))?;
+    let devt = io::mkdev(major as u32, minor as u32).ok_or(ERANGE)?;
+    let mut line = Line {
+        devt,
+        class: None,
+        target_us: None,
+    };
+    let mut any = false;
+    for t in tokens {
+        let eq = t.iter().position(|&c| c == b'=').ok_or(EINVAL)?;
+        let (key, value) = (&t[..eq], &t[eq + 1..]);
+        match key {
+            b"class" if line.class.is_none() => line.class = Some(parse_class(value)?),
+            b"target" if line.target_us.is_none() => {
+                line.target_us = Some(knob::parse_u64(value, TARGET_US)?)
+            }
+            _ => return Err(EINVAL),
+        }
+        any = true;
+    }
+    if !any {
+        return Err(EINVAL);
+    }
+    Ok(line)
+}
+
+fn class_name(class: i32) -> &'static str {
+    match class {
+        CLASS_ONLINE => "online",
+        CLASS_OFFLINE => "offline",
+        _ => "normal",
+    }
+}
+
+/// Drops the settings of cgroups that no longer exist; under the settings lock.
+fn prune(settings: &mut KVec<Setting>, any_css: &Css) {
+    let Some(root) = any_css.ancestors().last() else {
+        return;
+    };
+    let mut live = KVec::<u64>::new();
+    let mut failed = false;
+    root.for_each_descendant_pre(|c| {
+        let id = c.cgroup_id();
+        if settings.iter().any(|s| s.cgroup_id == id) && !live.contains(&id) {
+            failed |= live.push(id, GFP_KERNEL).is_err();
+        }
+    });
+    if failed {
+        return;
+    }
+    // Keeps the old table if the new one cannot be allocated.
+    let _ = retain(settings, |s| live.contains(&s.cgroup_id));
+}
+
+/// Keeps the settings `keep` is true for. (This kernel's `KVec` cannot remove.)
+fn retain(settings: &mut KVec<Setting>, keep: impl Fn(&Setting) -> bool) -> Result {
+    let mut kept = KVec::with_capacity(settings.len(), GFP_KERNEL)?;
+    for s in settings.iter().filter(|s| keep(s)) {
+        kept.push(*s, GFP_KERNEL)?;
+    }
+    *settings = kept;
+    Ok(())
+}
+
+struct Files(Arc<Shared>);
+
+impl Files {
+    const COLOC: usize = 0;
+    const STAT: usize = 1;
+}
+
+impl cgroup::Files for Files {
+    const SUBSYS: Subsys = Subsys::Io;
+    const FILES: &'static [File] = &[
+        File::read_write(c_str!("coloc")).scope(Scope::NotOnRoot),
+        File::read_only(c_str!("coloc_stat")).scope(Scope::NotOnRoot),
+    ];
+
+    fn show(&self, file: usize, css: &Css, out: &mut SeqFile<'_>) -> Result {
+        let settings = self.0.settings.lock();
+        match file {
+            Self::COLOC => {
+                let id = css.cgroup_id();
+                for s in settings.iter().filter(|s| s.cgroup_id == id) {
+                    let (major, minor) = io::major_minor(s.devt);
+                    writeln!(
+                        out,
+                        "{major}:{minor} class={} target={}",
+                        class_name(s.class),
+                        s.target_us
+                    )?;
+                }
+            }
+            Self::STAT => {
+                let mut rows = KVec::<(u32, BlkgStats)>::new();
+                let mut failed = false;
+                io::for_each_blkg(css, |devt, state| {
+                    failed |= rows.push((devt, state.stats()), GFP_ATOMIC).is_err();
+                });
+                if failed {
+                    return Err(ENOMEM);
+                }
+                for (devt, st) in rows.iter() {
+                    let (major, minor) = io::major_minor(*devt);
+                    let (class, target_ns) = effective(&settings, css, *devt);
+                    writeln!(
+                        out,
+                        "{major}:{minor} class={} target={} delayed={} delay_us={} completions={} p50_us={} p90_us={} p99_us={}",
+                        class_name(class),
+                        target_ns / 1000,
+                        st.nr_delayed,
+                        st.delay_ns / 1000,
+                        st.completions(),
+                        st.percentile_us(50),
+                        st.percentile_us(90),
+                        st.percentile_us(99),
+                    )?;
+                }
+            }
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    fn write(&self, file: usize, css: &Css, input: &[u8]) -> Result {
+        if file != Self::COLOC {
+            return Err(EINVAL);
+        }
+        let line = parse_line(input)?;
+        io::check_disk(line.devt)?;
+        let s = &self.0;
+        let mut settings = s.settings.lock();
+        let id = css.cgroup_id();
+        let pos = settings
+            .iter()
+            .position(|x| x.cgroup_id == id && x.devt == line.devt);
+        let old = pos.map(|i| settings[i]).unwrap_or(Setting {
+            cgroup_id: id,
+            devt: line.devt,
+            class: CLASS_NORMAL,
+            target_us: 0,
+        });
+        let new = Setting {
+            class: line.class.unwrap_or(old.class),
+            target_us: line.target_us.unwrap_or(old.target_us),
+            ..old
+        };
+        let forget = new.class == CLASS_NORMAL && new.target_us == 0;
+        match (pos, forget) {
+            (Some(_), true) => retain(&mut settings, |x| x.cgroup_id != id || x.devt != line.devt)?,
+            (Some(i), false) => settings[i] = new,
+            (None, true) => {}
+            (None, false) => {
+                if settings.len() >= MAX_SETTINGS {
+                    prune(&mut settings, css);
+                }
+                if settings.len() >= MAX_SETTINGS {
+                    return Err(ENOSPC);
+                }
+                s.claim_device(line.devt)?;
+                settings.push(new, GFP_KERNEL)?;
+            }
+        }
+        s.generation.store(io::new_generation(), Ordering::Release);
+        Ok(())
+    }
+}
+
+/// `/sys/kernel/coloc/io/`.
+struct Knobs(Arc<Shared>);
+
+impl Knobs {
+    const WINDOW: usize = 0;
+    const MAX_DELAY: usize = 1;
+    const STAT: usize = 2;
+}
+
+impl sysfs::Attributes for Knobs {
+    const DIR: Option<&'static CStr> = Some(c_str!("io"));
+    const ATTRS: &'static [Attribute] = &[
+        Attribute::root_only(c_str!("window_ms")),
+        Attribute::root_only(c_str!("max_delay_ms")),
+        Attribute::read_only(c_str!("stat")),
+    ];
+
+    fn show(&self, attr: usize, out: &mut Page<'_>) -> Result {
+        let s = &self.0;
+        match attr {
+            Self::WINDOW => writeln!(out, "{}", s.window_ns.load(Ordering::Relaxed) / 1_000_000)?,
+            Self::MAX_DELAY => writeln!(out, "{}", s.max_delay_ms.load(Ordering::Relaxed))?,
+            Self::STAT => {
+                for d in s.devices.iter() {
+                    let devt = d.devt.load(Ordering::Acquire);
+                    if devt == 0 {
+                        continue;
+                    }
+                    let (major, minor) = io::major_minor(devt);
+                    let max = d.offline.max();
+                    write!(out, "{major}:{minor} offline_limit=")?;
+                    if max == InflightLimit::UNLIMITED {
+                        write!(out, "max")?;
+                    } else {
+                        write!(out, "{max}")?;
+                    }
+                    writeln!(
+                        out,
+                        " offline_inflight={} missed_windows={} delayed={}",
+                        d.offline.inflight(),
+                        d.missed_windows.load(Ordering::Relaxed),
+                        d.delayed.load(Ordering::Relaxed)
+                    )?;
+                }
+            }
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    fn store(&self, attr: usize, input: &[u8]) -> Result {
+        let s = &self.0;
+        match attr {
+            Self::WINDOW => {
+                let ms = knob::parse_u64(input, WINDOW_MS)?;
+                s.window_ns.store(ms * 1_000_000, Ordering::Relaxed);
+            }
+            Self::MAX_DELAY => {
+                let ms = knob::parse_u64(input, MAX_DELAY_MS)?;
+                s.max_delay_ms.store(ms as u32, Ordering::Relaxed);
+            }
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+}
+
+struct ColocIo {
+    shared: Arc<Shared>,
+    // Dropped in declaration order, after `drop` below.
+    _policy: coloc::hook::Registration<Policy>,
+    _knobs: sysfs::Registration<Knobs>,
+    _files: cgroup::Registration<Files>,
+    _feature: coloc::Feature,
+}
+
+impl kernel::Module for ColocIo {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let feature = coloc::Feature::register(c_str!("io"), module)?;
+        let mut devices = KVec::with_capacity(MAX_DEVICES, GFP_KERNEL)?;
+        for _ in 0..MAX_DEVICES {
+            devices.push(KBox::pin_init(Device::new(), GFP_KERNEL)?, GFP_KERNEL)?;
+        }
+        let shared = Arc::pin_init(
+            pin_init!(Shared {
+                settings <- new_mutex!(KVec::new()),
+                devices,
+                generation: AtomicU32::new(io::new_generation()),
+                window_ns: AtomicU64::new(WINDOW_MS_DEFAULT * 1_000_000),
+                max_delay_ms: AtomicU32::new(MAX_DELAY_MS_DEFAULT as u32),
+                unloading: AtomicBool::new(false),
+            }),
+            GFP_KERNEL,
+        )?;
+        let files = cgroup::Registration::new(Files(shared.clone()))?;
+        let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(shared.clone()))?;
+        let policy = io::register(Policy(shared.clone()), module)?;
+        Ok(ColocIo {
+            shared,
+            _policy: policy,
+            _knobs: knobs,
+            _files: files,
+            _feature: feature,
+        })
+    }
+}
+
+impl Drop for ColocIo {
+    fn drop(&mut self) {
+        // Let every waiting submitter go and keep new ones from waiting, so
+        // that unregistering the policy below does not wait for them.
+        self.shared.unloading.store(true, Ordering::Relaxed);
+        for d in self.shared.devices.iter() {
+            d.offline.set_max(InflightLimit::UNLIMITED);
+        }
+    }
+}
