@@ -69,7 +69,7 @@ check: initramfs host-checks
 
 # Benchmarks: not part of check (no timed assertions in tests).
 # BENCH_SECONDS and BENCH_REPS set the length of one online run and the
-# number of repetitions.
+# number of repetitions; BENCH_ONLY=io (or cpu, mem) runs one scenario.
 BENCH_SECONDS ?= 10
 BENCH_REPS ?= 3
 
@@ -82,7 +82,7 @@ bench-initramfs: modules selftests
 bench: bench-initramfs
 	@python3 scripts/bench.py --kernel $$(cat $(KDIR_FILE))/arch/x86/boot/bzImage \
 		--initrd $(BUILD)/initramfs-bench.cpio.gz --out $(BUILD)/bench \
-		--seconds $(BENCH_SECONDS) --reps $(BENCH_REPS)
+		--seconds $(BENCH_SECONDS) --reps $(BENCH_REPS) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 # A minute or two, so that the harness never rots.
 bench-smoke:

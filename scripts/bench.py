@@ -22,6 +22,8 @@ import guest  # noqa: E402
 
 def boot(args, results_log, console_log):
     append = f"coloc.mode=bench coloc.bench_secs={args.seconds} coloc.bench_reps={args.reps}"
+    if args.only:
+        append += f" coloc.bench_only={args.only}"
     cmd = guest.machine(args.kernel, args.initrd, args.memory, args.smp, append,
                         f"file:{console_log}", f"file:{results_log}")
     if args.icount:
@@ -107,6 +109,7 @@ def main():
     ap.add_argument("--memory", default="2G")
     ap.add_argument("--smp", default="2,sockets=1,cores=1,threads=2")
     ap.add_argument("--timeout", type=int, default=3600)
+    ap.add_argument("--only", help="run one scenario (cpu, io or mem)")
     ap.add_argument("--no-icount", dest="icount", action="store_false",
                     help="multi-threaded TCG in real time: each vCPU runs on its own host "
                          "thread, at the price of host noise in the figures")
@@ -133,7 +136,7 @@ def main():
     print(f"{'scenario':10} {'mode':10} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
           f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10}")
     for scen, rows in table.items():
-        for mode in ("alone", "batch", "stock", "coloc_bvt1", "coloc"):
+        for mode in ("alone", "batch", "stock", "coloc_bvt1", "coloc", "batch_coloc"):
             r = rows.get(mode)
             if not r:
                 continue
@@ -142,8 +145,9 @@ def main():
             print(f"{scen:10} {mode:10} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
                   f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng:>17} {fmt(r['p99_ratio'], '{:.2f}'):>8} "
                   f"{r['online_oom_kills']:>12} {r['offline_work']:>10.0f}")
-    print("offline: memory = MB touched by the batch jobs, cpu = millions of hog iterations "
-          "(batch = the hogs alone)")
+    print("offline: memory = MB touched by the batch jobs, cpu = millions of hog iterations, "
+          "io = MB written (batch = the offline jobs alone; batch_coloc = the same with "
+          "coloc loaded and online idle)")
     print(f"==> {args.out}/results.json, {args.out}/online_p99.svg")
 
 

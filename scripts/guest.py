@@ -116,9 +116,10 @@ def parse_results(text):
             tests += cases
             block = kind = None
             continue
-        m = re.match(r"^COLOC-STRAYS (\S+) (\d+)$", line)
+        m = re.match(r"^COLOC-STRAYS (\S+) (\d+)(.*)$", line)
         if m:
-            problems.append(f"{m.group(1)}: left {m.group(2)} processes running; killed")
+            problems.append(f"{m.group(1)}: left {m.group(2)} processes running; killed"
+                            + (f" ({m.group(3).strip()})" if m.group(3).strip() else ""))
             continue
         if line == "COLOC-DONE":
             seen_done = True

@@ -55,9 +55,9 @@ class ParseResults(unittest.TestCase):
         self.assertTrue(any("exit code 137" in p for p in problems))
 
     def test_strays_are_a_problem(self):
-        text = SELFTEST + "COLOC-STRAYS coloc/test_core 3\nCOLOC-DONE\n"
+        text = SELFTEST + "COLOC-STRAYS coloc/test_core 2 spin spin\nCOLOC-DONE\n"
         _, problems = guest.parse_results(text)
-        self.assertIn("coloc/test_core: left 3 processes running; killed", problems)
+        self.assertIn("coloc/test_core: left 2 processes running; killed (spin spin)", problems)
 
     def test_binary_without_results(self):
         text = "COLOC-TEST-BEGIN coloc/x\nCOLOC-TEST-END coloc/x rc=0\nCOLOC-DONE\n"
