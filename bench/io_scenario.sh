@@ -18,15 +18,15 @@ CG=/sys/fs/cgroup
 NULLB=/sys/kernel/config/nullb/coloc_bench
 DISK=/dev/coloc_bench
 WRITERS=16
-TARGET_US=${TARGET_US:-400}
+TARGET_US=${TARGET_US:-1300}
 
 [ -d /sys/kernel/config/nullb ] || mount -t configfs none /sys/kernel/config
 mkdir -p $NULLB
 echo 4096 > $NULLB/size
 echo 4096 > $NULLB/blocksize
 echo 2 > $NULLB/irqmode
-echo 100000 > $NULLB/completion_nsec
-echo 8 > $NULLB/hw_queue_depth
+echo 1000000 > $NULLB/completion_nsec
+echo 4 > $NULLB/hw_queue_depth
 echo 1 > $NULLB/submit_queues
 echo 1 > $NULLB/power
 devno=$(cat /sys/block/coloc_bench/dev)
@@ -68,6 +68,7 @@ report() {
 configure() {
 	echo "$devno class=online target=$TARGET_US" > $CG/online/io.coloc
 	echo "$devno class=offline" > $CG/offline/io.coloc
+	echo ${MAX_DELAY_MS:-1000} > /sys/kernel/coloc/io/max_delay_ms
 }
 
 r=1
@@ -89,6 +90,7 @@ while [ $r -le "$reps" ]; do
 	hogs_start; sleep 1
 	out=$(online); rc=$?
 	report coloc $r "$out" "$(hogs_stop)" $rc
+	echo "coloc_io after coloc: $(cat /sys/kernel/coloc/io/stat) | online $(cat $CG/online/io.coloc_stat) | offline $(cat $CG/offline/io.coloc_stat)" > /dev/console
 
 	hogs_start; sleep 1; sleep "$secs"
 	report batch_coloc $r '{}' "$(hogs_stop)" 0

@@ -20,8 +20,8 @@
 //! Policy, per disk: while more than a tenth of the online completions of
 //! a window (`/sys/kernel/coloc/io/window_ms`) miss their cgroup's target,
 //! the number of offline bios in flight is halved each window, down to
-//! one; while online meets its target it doubles again, and a window
-//! without online I/O lifts the bound. An offline submitter waits for a
+//! one; while online meets its target it grows by one per window, and a
+//! window without online I/O lifts the bound. An offline submitter waits for a
 //! slot at most `max_delay_ms`, then goes ahead: offline I/O is delayed,
 //! never failed or starved. Swap and metadata bios are counted but never
 //! delayed, since others wait for them.
@@ -71,7 +71,7 @@ const WINDOW_MS_DEFAULT: u64 = 50;
 /// `max_delay_ms`: range and default.
 const MAX_DELAY_MS: RangeInclusive<u64> = 1..=10_000;
 const MAX_DELAY_MS_DEFAULT: u64 = 100;
-/// Above this many offline bios in flight the bound is lifted altogether.
+/// Growing past this many offline bios in flight lifts the bound altogether.
 const MAX_DEPTH: u32 = 1024;
 
 /// One cgroup's setting on one disk.
@@ -146,10 +146,12 @@ impl Device {
                 cur
             };
             (base / 2).max(1)
-        } else if cur == InflightLimit::UNLIMITED || cur >= MAX_DEPTH / 2 {
+        } else if cur == InflightLimit::UNLIMITED || cur >= MAX_DEPTH {
             InflightLimit::UNLIMITED
         } else {
-            cur * 2
+            // Back up one step at a time: the depth online tolerates is
+            // near where it last missed.
+            cur + 1
         };
         if new != cur {
             self.offline.set_max(new);
