@@ -20,7 +20,8 @@
 //! Policy, per disk: while more than a tenth of the online completions of
 //! a window (`/sys/kernel/coloc/io/window_ms`) miss their cgroup's target,
 //! the number of offline bios in flight is halved each window, down to
-//! one; while online meets its target it grows by one per window, and a
+//! one; while online meets its target it grows by one per window, but
+//! stays below the depth at which online last missed for 20 windows. A
 //! window without online I/O lifts the bound. An offline submitter waits for a
 //! slot at most `max_delay_ms`, then goes ahead: offline I/O is delayed,
 //! never failed or starved. Swap and metadata bios are counted but never
@@ -29,7 +30,7 @@
 use core::{
     fmt::Write,
     ops::RangeInclusive,
-    sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
 };
 use kernel::{
     c_str,
@@ -37,7 +38,7 @@ use kernel::{
     coloc::{
         self,
         io::{
-            self, Bio, BlkgStats, InflightLimit, IoPolicy, CLASS_NORMAL, CLASS_OFFLINE,
+            self, Bio, BlkgStats, InflightLimit, IoPolicy, Verdict, CLASS_NORMAL, CLASS_OFFLINE,
             CLASS_ONLINE,
         },
         knob,
@@ -73,6 +74,9 @@ const MAX_DELAY_MS: RangeInclusive<u64> = 1..=10_000;
 const MAX_DELAY_MS_DEFAULT: u64 = 100;
 /// Growing past this many offline bios in flight lifts the bound altogether.
 const MAX_DEPTH: u32 = 1024;
+/// Good windows after which the limit may probe one step above the depth
+/// at which online last missed.
+const CEILING_WINDOWS: u32 = 20;
 
 /// One cgroup's setting on one disk.
 #[derive(Clone, Copy)]
@@ -100,6 +104,11 @@ struct Device {
     missed_windows: AtomicU64,
     /// Offline bios that waited.
     delayed: AtomicU64,
+    /// Below the depth at which online last missed: the limit grows no
+    /// further until `good_windows` reach `CEILING_WINDOWS`, then the
+    /// ceiling goes up by one. Only the window's closer writes these.
+    ceiling: AtomicU32,
+    good_windows: AtomicU32,
 }
 
 impl Device {
@@ -113,6 +122,8 @@ impl Device {
             online_missed: AtomicU64::new(0),
             missed_windows: AtomicU64::new(0),
             delayed: AtomicU64::new(0),
+            ceiling: AtomicU32::new(InflightLimit::UNLIMITED),
+            good_windows: AtomicU32::new(0),
         })
     }
 
@@ -140,21 +151,45 @@ impl Device {
             InflightLimit::UNLIMITED
         } else if missed * 10 > done {
             self.missed_windows.fetch_add(1, Ordering::Relaxed);
-            let base = if cur == InflightLimit::UNLIMITED {
+            let depth = if cur == InflightLimit::UNLIMITED {
                 self.offline.inflight()
             } else {
                 cur
             };
-            (base / 2).max(1)
-        } else if cur == InflightLimit::UNLIMITED || cur >= MAX_DEPTH {
-            InflightLimit::UNLIMITED
+            self.ceiling
+                .store(depth.saturating_sub(1).max(1), Ordering::Relaxed);
+            self.good_windows.store(0, Ordering::Relaxed);
+            (depth / 2).max(1)
         } else {
-            // Back up one step at a time: the depth online tolerates is
-            // near where it last missed.
-            cur + 1
+            self.grow(cur)
         };
         if new != cur {
             self.offline.set_max(new);
+        }
+    }
+
+    /// The limit after a window in which online met its target.
+    fn grow(&self, cur: u32) -> u32 {
+        let mut ceiling = self.ceiling.load(Ordering::Relaxed);
+        if ceiling != InflightLimit::UNLIMITED
+            && self.good_windows.fetch_add(1, Ordering::Relaxed) + 1 >= CEILING_WINDOWS
+        {
+            self.good_windows.store(0, Ordering::Relaxed);
+            ceiling = if ceiling + 1 >= MAX_DEPTH {
+                InflightLimit::UNLIMITED
+            } else {
+                ceiling + 1
+            };
+            self.ceiling.store(ceiling, Ordering::Relaxed);
+        }
+        if cur == InflightLimit::UNLIMITED {
+            // Online is back after idling: start where it was fine.
+            return ceiling;
+        }
+        // Back up one step at a time, up to the ceiling.
+        match cur + 1 {
+            next if next >= MAX_DEPTH => InflightLimit::UNLIMITED,
+            next => next.min(ceiling),
         }
     }
 }
@@ -165,8 +200,10 @@ struct Shared {
     /// Every setting; writers also bump `generation`.
     #[pin]
     settings: Mutex<KVec<Setting>>,
-    /// `MAX_DEVICES` slots, claimed under `settings`, never released.
+    /// `MAX_DEVICES` slots, claimed in order under `settings`, never released.
     devices: KVec<Pin<KBox<Device>>>,
+    /// Slots claimed so far: the hot paths look at these only.
+    nr_devices: AtomicUsize,
     /// Generation of the settings, for the copies cached in blkgs.
     generation: AtomicU32,
     window_ns: AtomicU64,
@@ -177,10 +214,11 @@ struct Shared {
 
 impl Shared {
     fn device(&self, devt: u32) -> Option<&Device> {
-        self.devices
+        let claimed = self.nr_devices.load(Ordering::Acquire);
+        self.devices[..claimed]
             .iter()
             .map(|d| &**d)
-            .find(|d| d.devt.load(Ordering::Acquire) == devt)
+            .find(|d| d.devt.load(Ordering::Relaxed) == devt)
     }
 
     /// The slot of `devt`, claimed if needed; under the settings lock.
@@ -188,13 +226,11 @@ impl Shared {
         if let Some(d) = self.device(devt) {
             return Ok(d);
         }
-        let free = self
-            .devices
-            .iter()
-            .map(|d| &**d)
-            .find(|d| d.devt.load(Ordering::Relaxed) == 0)
-            .ok_or(ENOSPC)?;
-        free.devt.store(devt, Ordering::Release);
+        let claimed = self.nr_devices.load(Ordering::Relaxed);
+        let free = self.devices.get(claimed).ok_or(ENOSPC)?;
+        free.devt.store(devt, Ordering::Relaxed);
+        // Publishes the slot with its number.
+        self.nr_devices.store(claimed + 1, Ordering::Release);
         Ok(free)
     }
 }
@@ -228,8 +264,9 @@ fn effective(settings: &[Setting], css: &Css, devt: u32) -> (i32, u64) {
 struct Policy(Arc<Shared>);
 
 impl Policy {
-    /// The class of the bio's cgroup on its disk, refreshing the blkg's copy if stale.
-    fn class(&self, bio: &Bio) -> i32 {
+    /// Brings the blkg's copy of the bio's class and target up to date.
+    /// Takes the settings lock: may sleep.
+    fn refresh(&self, bio: &Bio) {
         let state = bio.state();
         let s = &self.0;
         if state.generation() != s.generation.load(Ordering::Acquire) {
@@ -238,51 +275,86 @@ impl Policy {
             let (class, target_ns) = effective(&settings, bio.css(), bio.devt());
             state.set(gen, class, target_ns);
         }
-        state.class()
+    }
+
+    /// Whether an offline bio may be made to wait: not swap or metadata,
+    /// which others wait for, and not while the module goes away.
+    fn may_delay(&self, bio: &Bio) -> bool {
+        let flags = bio.flags();
+        !flags.is_swap() && !flags.is_meta() && !self.0.unloading.load(Ordering::Relaxed)
     }
 }
 
 #[vtable]
 impl IoPolicy for Policy {
-    fn submit(&self, bio: &Bio, may_wait: bool, now_ns: u64) -> bool {
+    fn submit(&self, bio: &Bio, may_wait: bool) -> Verdict {
         let s = &self.0;
-        let class = self.class(bio);
-        if class == CLASS_NORMAL {
-            return false;
+        // A disk without settings: nothing to do (and the cheapest check).
+        let Some(dev) = s.device(bio.devt()) else {
+            return Verdict::Pass;
+        };
+        // Stale settings are refreshed under their lock, the slow way; a bio
+        // that cannot go there is judged by the copy it has.
+        if may_wait && bio.state().generation() != s.generation.load(Ordering::Acquire) {
+            return Verdict::Slow;
         }
+        match bio.state().class() {
+            // Windows are closed by completions, which every bio has.
+            CLASS_ONLINE => {
+                dev.online_submitted.fetch_add(1, Ordering::Relaxed);
+                Verdict::Pass
+            }
+            CLASS_OFFLINE => {
+                if dev.offline.try_acquire() {
+                    Verdict::Limited
+                } else if may_wait && self.may_delay(bio) {
+                    Verdict::Slow
+                } else {
+                    // Counted beyond the bound, not delayed.
+                    dev.offline.acquire(false, 0);
+                    Verdict::Limited
+                }
+            }
+            _ => Verdict::Pass,
+        }
+    }
+
+    fn slow(&self, bio: &Bio) -> bool {
+        let s = &self.0;
         let Some(dev) = s.device(bio.devt()) else {
             return false;
         };
-        dev.evaluate(now_ns, s);
-        if class == CLASS_ONLINE {
-            dev.online_submitted.fetch_add(1, Ordering::Relaxed);
-            return false;
+        self.refresh(bio);
+        match bio.state().class() {
+            CLASS_ONLINE => {
+                dev.online_submitted.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            CLASS_OFFLINE => {
+                let waited = dev
+                    .offline
+                    .acquire(self.may_delay(bio), s.max_delay_ms.load(Ordering::Relaxed));
+                if waited > 0 {
+                    bio.state().add_delay(waited);
+                    dev.delayed.fetch_add(1, Ordering::Relaxed);
+                }
+                true
+            }
+            _ => false,
         }
-        let flags = bio.flags();
-        let may_wait = may_wait
-            && !flags.is_swap()
-            && !flags.is_meta()
-            && !s.unloading.load(Ordering::Relaxed);
-        let waited = dev
-            .offline
-            .acquire(may_wait, s.max_delay_ms.load(Ordering::Relaxed));
-        if waited > 0 {
-            bio.state().add_delay(waited);
-            dev.delayed.fetch_add(1, Ordering::Relaxed);
-        }
-        true
     }
 
-    fn done(&self, bio: &Bio, latency_ns: u64, limited: bool, now_ns: u64) {
+    fn done(&self, bio: &Bio, limited: bool) {
         let s = &self.0;
-        let state = bio.state();
-        state.record_latency(latency_ns);
         let Some(dev) = s.device(bio.devt()) else {
             return;
         };
         if limited {
             dev.offline.release();
         }
+        let (latency_ns, now_ns) = bio.latency_ns();
+        let state = bio.state();
+        state.record_latency(latency_ns);
         if state.generation() != 0 && state.class() == CLASS_ONLINE {
             dev.online_done.fetch_add(1, Ordering::Relaxed);
             let target = state.target_ns();
@@ -513,11 +585,8 @@ impl sysfs::Attributes for Knobs {
             Self::WINDOW => writeln!(out, "{}", s.window_ns.load(Ordering::Relaxed) / 1_000_000)?,
             Self::MAX_DELAY => writeln!(out, "{}", s.max_delay_ms.load(Ordering::Relaxed))?,
             Self::STAT => {
-                for d in s.devices.iter() {
-                    let devt = d.devt.load(Ordering::Acquire);
-                    if devt == 0 {
-                        continue;
-                    }
+                for d in s.devices[..s.nr_devices.load(Ordering::Acquire)].iter() {
+                    let devt = d.devt.load(Ordering::Relaxed);
                     let (major, minor) = io::major_minor(devt);
                     let max = d.offline.max();
                     write!(out, "{major}:{minor} offline_limit=")?;
@@ -577,6 +646,7 @@ impl kernel::Module for ColocIo {
             pin_init!(Shared {
                 settings <- new_mutex!(KVec::new()),
                 devices,
+                nr_devices: AtomicUsize::new(0),
                 generation: AtomicU32::new(io::new_generation()),
                 window_ns: AtomicU64::new(WINDOW_MS_DEFAULT * 1_000_000),
                 max_delay_ms: AtomicU32::new(MAX_DELAY_MS_DEFAULT as u32),
