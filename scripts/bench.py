@@ -66,13 +66,19 @@ def summarize(runs):
                 "p50_us": statistics.median(p50) if p50 else None,
                 "p99_us": statistics.median(p99) if p99 else None,
                 "p99_us_range": [min(p99), max(p99)] if p99 else None,
+                # Online operations per second, where a scenario says how long it ran.
+                "ops_per_s": statistics.median(x["online"].get("chunks", 0) / x["seconds"]
+                                               for x in rs) if "seconds" in rs[0] else None,
                 # Memory: MB the offline jobs touched; CPU: millions of hog iterations.
                 "offline_work": statistics.median(x.get("offline_work", x["offline_mb"])
                                                   for x in rs),
             }
         alone = rows.get("alone", {}).get("p99_us")
+        alone_ops = rows.get("alone", {}).get("ops_per_s")
         for row in rows.values():
             row["p99_ratio"] = (row["p99_us"] / alone) if alone and row["p99_us"] else None
+            row["ops_ratio"] = (row["ops_per_s"] / alone_ops
+                                if alone_ops and row["ops_per_s"] is not None else None)
         table[scen] = rows
     return table
 
@@ -136,7 +142,8 @@ def main():
     print(f"{'scenario':10} {'mode':10} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
           f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10}")
     for scen, rows in table.items():
-        for mode in ("alone", "batch", "stock", "coloc_bvt1", "coloc", "batch_coloc"):
+        for mode in ("alone", "batch", "stock", "coloc_bvt1", "coloc_idle", "coloc",
+                     "batch_coloc"):
             r = rows.get(mode)
             if not r:
                 continue
@@ -145,6 +152,9 @@ def main():
             print(f"{scen:10} {mode:10} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
                   f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng:>17} {fmt(r['p99_ratio'], '{:.2f}'):>8} "
                   f"{r['online_oom_kills']:>12} {r['offline_work']:>10.0f}")
+            if r["ops_per_s"] is not None:
+                print(f"{'':21} online {r['ops_per_s']:.0f} ops/s, "
+                      f"{fmt(r['ops_ratio'], '{:.4f}')} x alone")
     print("offline: memory = MB touched by the batch jobs, cpu = millions of hog iterations, "
           "io = MB written (batch = the offline jobs alone; batch_coloc = the same with "
           "coloc loaded and online idle)")
