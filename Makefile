@@ -22,7 +22,7 @@ KMAKE := $(MAKE) LLVM=-19
 # The kernel tree, built on demand; one directory per cache key.
 KDIR_FILE := $(BUILD)/kdir
 
-.PHONY: all deps kernel modules selftests initramfs run check host-checks \
+.PHONY: all deps kernel modules selftests colocctl initramfs run check host-checks \
 	bench bench-smoke bench-initramfs patches-edit patches-export clean
 
 all: initramfs
@@ -42,10 +42,22 @@ selftests: kernel
 		$(MAKE) -s -B -C selftests/$$s KDIR=$$(cat $(KDIR_FILE)) OUTPUT=$(BUILD)/selftests/$$s || exit; \
 	done
 
-initramfs: modules selftests
-	@scripts/mkinitramfs.sh $(BUILD)/initramfs.cpio.gz \
+# colocctl, the SREs' command-line tool: static, so that it runs in the
+# guest's busybox initramfs, where its end-to-end test runs as a selftest.
+COLOCCTL_BIN := $(BUILD)/colocctl
+COLOCCTL_TARGET := x86_64-unknown-linux-gnu
+
+colocctl: deps
+	@cd tools/colocctl && RUSTFLAGS="-C target-feature=+crt-static" \
+		cargo build -q --release --locked --target $(COLOCCTL_TARGET)
+	@mkdir -p $(BUILD)/selftests/colocctl
+	@cp tools/colocctl/target/$(COLOCCTL_TARGET)/release/colocctl $(COLOCCTL_BIN)
+	@cp tools/colocctl/e2e.sh $(BUILD)/selftests/colocctl/test_colocctl
+
+initramfs: modules selftests colocctl
+	@COLOCCTL_BIN=$(COLOCCTL_BIN) scripts/mkinitramfs.sh $(BUILD)/initramfs.cpio.gz \
 		$(foreach m,$(MODULES),modules/$(m)/$(m).ko) -- \
-		$(foreach s,$(SELFTEST_SUITES),$(BUILD)/selftests/$(s))
+		$(foreach s,$(SELFTEST_SUITES) colocctl,$(BUILD)/selftests/$(s))
 
 GUEST = scripts/guest.py --kernel $$(cat $(KDIR_FILE))/arch/x86/boot/bzImage \
 	--initrd $(BUILD)/initramfs.cpio.gz --log-dir $(BUILD)/guest
@@ -60,7 +72,7 @@ host-checks: kernel
 KUNIT_SUITES := coloc_hook rust_doctests_kernel
 
 # The debug kernel is several times slower in TCG.
-CHECK_TIMEOUTS := $(if $(filter 1,$(DEBUG)),--timeout 3600 --test-timeout 1800)
+CHECK_TIMEOUTS := $(if $(filter 1,$(DEBUG)),--timeout 7200 --test-timeout 3600)
 
 check: initramfs host-checks
 	@python3 $(GUEST) check $(CHECK_TIMEOUTS) --host-results $(BUILD)/host-results.txt \

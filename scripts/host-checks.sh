@@ -35,5 +35,10 @@ done
 (cd "$kdir" && "${KMAKE[@]}" -s rustfmtcheck) > "$log" 2>&1
 result "rustfmt/kernel" "$log" $?
 
+(cd "$COLOC_TOP/tools/colocctl" && cargo test -q --locked) > "$log" 2>&1
+result "colocctl/cargo-test" "$log" $?
+(cd "$COLOC_TOP/tools/colocctl" && cargo fmt --check) > "$log" 2>&1
+result "colocctl/rustfmt" "$log" $?
+
 python3 "$COLOC_TOP/scripts/test_guest.py" > "$log" 2>&1
 result "runner/result-parser" "$log" $?

@@ -17,6 +17,10 @@ if command -v file >/dev/null && file -L "$stage/bin/busybox" | grep -q dynamica
 	die "/bin/busybox must be static: install busybox-static"
 fi
 cp "$COLOC_TOP/scripts/guest/init" "$stage/init"
+# The SREs' tool, when built (COLOCCTL_BIN).
+if [ -n "${COLOCCTL_BIN:-}" ]; then
+	cp "$COLOCCTL_BIN" "$stage/bin/colocctl"
+fi
 echo 'root:x:0:0:root:/root:/bin/sh' > "$stage/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/false' >> "$stage/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$stage/etc/group"

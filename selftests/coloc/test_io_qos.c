@@ -515,6 +515,8 @@ TEST_F(io, offline_alone_not_delayed)
 	ASSERT_EQ(0, set_io(self, self->offline, "class=offline"));
 	start_offline(self, NULL);
 	msleep(1500);
+	log_stats(_metadata, self);
+	TH_LOG("offline ios %ld", atomic_load(&self->c->offline_ios));
 	EXPECT_GT(atomic_load(&self->c->offline_ios), 0);
 	EXPECT_EQ(0, stat_of(self, self->offline, "delayed"));
 	EXPECT_EQ(LONG_MAX, dev_stat_of(self, "offline_limit"));

@@ -153,7 +153,7 @@ static void io_fn(const char *cg, const char *mode)
 	}
 }
 
-TEST_F_TIMEOUT(cycles, load_unload_under_load, 1200)
+TEST_F_TIMEOUT(cycles, load_unload_under_load, 3600)
 {
 	char prio[PATH_MAX + 32], use[PATH_MAX + 32], bvt[PATH_MAX + 32];
 	char io_top[PATH_MAX + 32], io_on[PATH_MAX + 32], io_off[PATH_MAX + 32];
