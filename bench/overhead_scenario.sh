@@ -4,7 +4,8 @@
 # O_DIRECT reads one at a time of a null_blk disk that completes in the
 # submitter's context (io_latency; "chunks" / seconds = IOPS). Modes in
 # one boot: coloc_io unloaded (alone: the hooks are patched-out jumps),
-# loaded without settings (coloc_idle) and loaded with the reader's
+# loaded without settings (coloc_idle: no hook installed either) and
+# loaded with the reader's
 # cgroup online with a target it always meets (coloc: the whole policy
 # runs for every bio, nothing is throttled). The unpatched kernel is not
 # compared yet.

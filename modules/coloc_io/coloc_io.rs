@@ -17,6 +17,9 @@
 //! root (the root not counted; a level without a setting is normal), so a
 //! delegated subtree can lower its children but never raise them.
 //!
+//! The hook is installed with the first setting and removed with the last,
+//! so a loaded module without settings costs the block layer nothing.
+//!
 //! Policy, per disk: while more than a tenth of the online completions of
 //! a window (`/sys/kernel/coloc/io/window_ms`) miss their cgroup's target,
 //! the number of offline bios in flight is halved each window, down to
@@ -208,8 +211,16 @@ struct Shared {
     generation: AtomicU32,
     window_ns: AtomicU64,
     max_delay_ms: AtomicU32,
-    /// Set when the module goes away: nobody waits any more.
+    /// Set when the module goes away: nobody waits any more, and no write
+    /// installs the hook again. Set under `hook`.
     unloading: AtomicBool,
+    /// The I/O hook, installed while any setting exists: without settings
+    /// the block layer's hook sites stay patched-out jumps. Taken before
+    /// `settings`: the hook's slow path takes `settings` under the SRCU
+    /// that removing the hook waits for.
+    #[pin]
+    hook: Mutex<Option<coloc::hook::Registration<Policy>>>,
+    module: &'static ThisModule,
 }
 
 impl Shared {
@@ -525,6 +536,33 @@ impl cgroup::Files for Files {
         let line = parse_line(input)?;
         io::check_disk(line.devt)?;
         let s = &self.0;
+        let mut hook = s.hook.lock();
+        if s.unloading.load(Ordering::Relaxed) {
+            return Err(ENODEV);
+        }
+        // Installed before the first setting, so that a failure changes nothing.
+        if hook.is_none() {
+            *hook = Some(io::register(Policy(self.0.clone()), s.module)?);
+        }
+        let result = self.update(css, &line);
+        if s.settings.lock().is_empty() {
+            // Nothing calls back once this returns: the slots the bios in
+            // flight hold will never be given back.
+            drop(hook.take());
+            for d in s.devices.iter() {
+                while d.offline.inflight() > 0 {
+                    d.offline.release();
+                }
+            }
+        }
+        result
+    }
+}
+
+impl Files {
+    /// Applies `line` to the settings of `css`; on error they stay as they were.
+    fn update(&self, css: &Css, line: &Line) -> Result {
+        let s = &self.0;
         let mut settings = s.settings.lock();
         let id = css.cgroup_id();
         let pos = settings
@@ -629,7 +667,6 @@ impl sysfs::Attributes for Knobs {
 struct ColocIo {
     shared: Arc<Shared>,
     // Dropped in declaration order, after `drop` below.
-    _policy: coloc::hook::Registration<Policy>,
     _knobs: sysfs::Registration<Knobs>,
     _files: cgroup::Registration<Files>,
     _feature: coloc::Feature,
@@ -637,6 +674,7 @@ struct ColocIo {
 
 impl kernel::Module for ColocIo {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        // The hook is installed by the first setting (see `Shared::hook`).
         let feature = coloc::Feature::register(c_str!("io"), module)?;
         let mut devices = KVec::with_capacity(MAX_DEVICES, GFP_KERNEL)?;
         for _ in 0..MAX_DEVICES {
@@ -651,15 +689,15 @@ impl kernel::Module for ColocIo {
                 window_ns: AtomicU64::new(WINDOW_MS_DEFAULT * 1_000_000),
                 max_delay_ms: AtomicU32::new(MAX_DELAY_MS_DEFAULT as u32),
                 unloading: AtomicBool::new(false),
+                hook <- new_mutex!(None),
+                module,
             }),
             GFP_KERNEL,
         )?;
         let files = cgroup::Registration::new(Files(shared.clone()))?;
         let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(shared.clone()))?;
-        let policy = io::register(Policy(shared.clone()), module)?;
         Ok(ColocIo {
             shared,
-            _policy: policy,
             _knobs: knobs,
             _files: files,
             _feature: feature,
@@ -669,11 +707,16 @@ impl kernel::Module for ColocIo {
 
 impl Drop for ColocIo {
     fn drop(&mut self) {
+        let s = &self.shared;
+        let mut hook = s.hook.lock();
         // Let every waiting submitter go and keep new ones from waiting, so
-        // that unregistering the policy below does not wait for them.
-        self.shared.unloading.store(true, Ordering::Relaxed);
-        for d in self.shared.devices.iter() {
+        // that removing the hook does not wait for them; and keep writes
+        // from installing it again.
+        s.unloading.store(true, Ordering::Relaxed);
+        for d in s.devices.iter() {
             d.offline.set_max(InflightLimit::UNLIMITED);
         }
+        // Also breaks the cycle through `Policy`'s reference to `s`.
+        drop(hook.take());
     }
 }
