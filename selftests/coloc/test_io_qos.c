@@ -156,54 +156,60 @@ static int set_io(FIXTURE_DATA(io) *self, const char *cg, const char *keys)
 	return cg_write((char *)cg, KNOB, buf);
 }
 
-/* The value of @key in @cg's io.coloc_stat line for the test disk, or -1. */
+/*
+ * The value of @key in the line of @buf (a nested keyed file's contents)
+ * for the test disk, or NULL. Modifies @buf.
+ */
+static const char *disk_value(FIXTURE_DATA(io) *self, char *buf, const char *key)
+{
+	size_t n = strlen(self->devno);
+	char pat[64], *line, *p;
+
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, self->devno, n) || line[n] != ' ')
+			continue;
+		snprintf(pat, sizeof(pat), " %s=", key);
+		p = strstr(line, pat);
+		return p ? p + strlen(pat) : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * The value of @key in @cg's io.coloc_stat line for the test disk, or -1;
+ * classes read as 1 (online), 0 (normal) and -1000 (offline).
+ */
 static long stat_of(FIXTURE_DATA(io) *self, const char *cg, const char *key)
 {
-	char buf[4096], pat[64], *line, *p;
+	char buf[4096];
+	const char *v;
 
 	if (cg_read((char *)cg, STAT, buf, sizeof(buf)))
 		return -1;
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		if (strncmp(line, self->devno, strlen(self->devno)) ||
-		    line[strlen(self->devno)] != ' ')
-			continue;
-		snprintf(pat, sizeof(pat), " %s=", key);
-		p = strstr(line, pat);
-		if (!p)
-			return -1;
-		p += strlen(pat);
-		if (!strncmp(p, "online", 6))
-			return 1;
-		if (!strncmp(p, "normal", 6))
-			return 0;
-		if (!strncmp(p, "offline", 7))
-			return -1000;
-		return strtol(p, NULL, 10);
-	}
-	return -1;
+	v = disk_value(self, buf, key);
+	if (!v)
+		return -1;
+	if (!strncmp(v, "online", 6))
+		return 1;
+	if (!strncmp(v, "normal", 6))
+		return 0;
+	if (!strncmp(v, "offline", 7))
+		return -1000;
+	return strtol(v, NULL, 10);
 }
 
-/* The value of @key in the device's line of /sys/kernel/coloc/io/stat. */
+/* The value of @key in the disk's line of /sys/kernel/coloc/io/stat, or -2. */
 static long dev_stat_of(FIXTURE_DATA(io) *self, const char *key)
 {
-	char buf[4096], pat[64], *line, *p;
+	char buf[4096];
+	const char *v;
 
 	if (coloc_read(SYSFS "stat", buf, sizeof(buf)) < 0)
 		return -2;
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		if (strncmp(line, self->devno, strlen(self->devno)) ||
-		    line[strlen(self->devno)] != ' ')
-			continue;
-		snprintf(pat, sizeof(pat), " %s=", key);
-		p = strstr(line, pat);
-		if (!p)
-			return -2;
-		p += strlen(pat);
-		if (!strncmp(p, "max", 3))
-			return LONG_MAX;
-		return strtol(p, NULL, 10);
-	}
-	return -2;
+	v = disk_value(self, buf, key);
+	if (!v)
+		return -2;
+	return strncmp(v, "max", 3) ? strtol(v, NULL, 10) : LONG_MAX;
 }
 
 /* Each writer's share of the disk, a whole number of offline blocks. */
