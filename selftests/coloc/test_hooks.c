@@ -115,7 +115,8 @@ TEST_F(hooks, knobs_are_root_only)
  * and nothing may reach the module after it is gone (the console is
  * checked for splats by the runner).
  */
-TEST_F(hooks, unload_while_calling)
+/* 40 reloads take minutes on the debug kernel: more than the default 30 s. */
+TEST_F_TIMEOUT(hooks, unload_while_calling, 300)
 {
 	pid_t pids[3];
 	int i, status;
