@@ -290,7 +290,7 @@ def main():
     ap.add_argument("--memory", default="2G")
     ap.add_argument("--smp", default="4,sockets=1,cores=2,threads=2")
     ap.add_argument("--timeout", type=int, default=1200, help="whole run, seconds")
-    ap.add_argument("--test-timeout", type=int, default=300, help="per selftest binary, seconds")
+    ap.add_argument("--test-timeout", type=int, default=600, help="per selftest binary, seconds")
     ap.add_argument("--log-dir", default="build/guest")
     ap.add_argument("--append", default="", help="extra kernel command line")
     ap.add_argument("--host-results", help="results of scripts/host-checks.sh to count in")
