@@ -11,7 +11,7 @@
 # default ~/.cache/coloc), JOBS.
 
 SHELL := /bin/bash
-export KSRC DEBUG COLOC_CACHE JOBS
+export KSRC DEBUG COLOC_CACHE JOBS UPSTREAM_SRC
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
@@ -22,8 +22,9 @@ KMAKE := $(MAKE) LLVM=-19
 # The kernel tree, built on demand; one directory per cache key.
 KDIR_FILE := $(BUILD)/kdir
 
-.PHONY: all deps kernel modules selftests colocctl initramfs run check host-checks \
-	bench bench-smoke bench-initramfs patches-edit patches-export clean
+.PHONY: all deps kernel kernel-unpatched modules selftests colocctl initramfs run check host-checks \
+	bench bench-smoke bench-initramfs patches-edit patches-export clean \
+	dist deb check-series
 
 all: initramfs
 
@@ -33,6 +34,13 @@ deps:
 kernel: deps
 	@mkdir -p $(BUILD)
 	@scripts/build-kernel.sh > $(KDIR_FILE).tmp && mv $(KDIR_FILE).tmp $(KDIR_FILE)
+
+# The same source and configuration without the series: the baseline of
+# the hook-overhead benchmark.
+kernel-unpatched: deps
+	@mkdir -p $(BUILD)
+	@UNPATCHED=1 scripts/build-kernel.sh > $(KDIR_FILE)-unpatched.tmp && \
+		mv $(KDIR_FILE)-unpatched.tmp $(KDIR_FILE)-unpatched
 
 modules: kernel
 	@$(KMAKE) -s -C $$(cat $(KDIR_FILE)) M=$(CURDIR) modules
@@ -65,7 +73,7 @@ GUEST = scripts/guest.py --kernel $$(cat $(KDIR_FILE))/arch/x86/boot/bzImage \
 run: initramfs
 	@python3 $(GUEST) run $$([ -t 0 ] && echo --shell)
 
-host-checks: kernel
+host-checks: kernel modules colocctl
 	@scripts/host-checks.sh $$(cat $(KDIR_FILE)) > $(BUILD)/host-results.txt
 
 # Suites that must report: a missing one fails the run.
@@ -85,20 +93,37 @@ check: initramfs host-checks
 BENCH_SECONDS ?= 10
 BENCH_REPS ?= 3
 
+# Workload tools from Debian's packages, copied into the guest with their libraries.
+BENCH_TOOLS := fio hackbench
+
 bench-initramfs: modules selftests
 	@$(MAKE) -s -C bench OUTPUT=$(BUILD)/bench-bin
-	@BENCH_DIR=$(BUILD)/bench-bin scripts/mkinitramfs.sh $(BUILD)/initramfs-bench.cpio.gz \
+	@BENCH_DIR=$(BUILD)/bench-bin BENCH_TOOLS="$(BENCH_TOOLS)" scripts/mkinitramfs.sh $(BUILD)/initramfs-bench.cpio.gz \
 		$(foreach m,$(MODULES),modules/$(m)/$(m).ko) -- \
 		$(foreach s,$(SELFTEST_SUITES),$(BUILD)/selftests/$(s))
 
-bench: bench-initramfs
+bench: bench-initramfs kernel-unpatched
 	@python3 scripts/bench.py --kernel $$(cat $(KDIR_FILE))/arch/x86/boot/bzImage \
+		--kernel-unpatched $$(cat $(KDIR_FILE)-unpatched)/arch/x86/boot/bzImage \
 		--initrd $(BUILD)/initramfs-bench.cpio.gz --out $(BUILD)/bench \
 		--seconds $(BENCH_SECONDS) --reps $(BENCH_REPS) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 # A minute or two, so that the harness never rots.
 bench-smoke:
 	@$(MAKE) -s bench BENCH_SECONDS=2 BENCH_REPS=1
+
+# For distro builders (docs/distro.md): the release tarball, Debian
+# packages of the kernel, the modules and colocctl, and the series applied
+# with git am and quilt (UPSTREAM_SRC=linux-6.12.N.tar.xz adds that tree).
+dist:
+	@scripts/dist.sh $(BUILD)/dist
+
+deb: modules colocctl
+	@scripts/deb.sh build $$(cat $(KDIR_FILE)) $(BUILD)/deb
+
+check-series: deps
+	@scripts/check-series.sh
+	@$(if $(UPSTREAM_SRC),scripts/check-series.sh $(UPSTREAM_SRC))
 
 patches-edit:
 	@scripts/patches-edit.sh

@@ -11,6 +11,8 @@ APT_PKGS=(
 	qemu-system-x86 busybox-static
 	linux-source-6.12
 	make gcc libc6-dev python3 git
+	quilt debhelper debootstrap rsync
+	fio rt-tests
 )
 
 log() { printf 'deps: %s\n' "$*"; }
