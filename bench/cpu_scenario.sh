@@ -10,73 +10,43 @@
 # Usage: cpu_scenario.sh SECONDS REPS
 secs=$1
 reps=$2
-B=/bench
-CG=/sys/fs/cgroup
+. /bench/lib.sh
 PERIOD_US=1000
 WORK_US=200
 ncpu=$(grep -c ^processor /proc/cpuinfo)
 
 echo +cpu > $CG/cgroup.subtree_control
-mkdir -p $CG/online $CG/offline /tmp/cpuhog
+mkdir -p $CG/online $CG/offline
 
-hogs_start() {
-	rm -f /tmp/cpuhog/*
-	i=0
-	while [ $i -lt "$ncpu" ]; do
-		sh -c "echo \$\$ > $CG/offline/cgroup.procs; exec $B/cpu_hog /tmp/cpuhog/$i" &
-		i=$((i + 1))
-	done
-}
+online() { in_cgroup online "$B/cpu_wakeup $PERIOD_US $WORK_US $secs 0"; }
 
-# Stops the hogs; prints their work in millions of iterations. It runs in
-# a command substitution, which cannot wait for the hogs: wait for their
-# reports instead.
-hogs_stop() {
-	for p in $(cat $CG/offline/cgroup.procs); do kill -TERM $p 2>/dev/null; done
-	n=0
-	while [ "$(ls /tmp/cpuhog | wc -l)" -lt "$ncpu" ] && [ $n -lt 100 ]; do
-		sleep 0.1; n=$((n + 1))
-	done
-	sleep 0.1
-	t=0
-	for f in /tmp/cpuhog/*; do [ -f "$f" ] && t=$((t + $(cat "$f") / 1000000)); done
-	echo $t
-}
-
-online() {
-	sh -c "echo \$\$ > $CG/online/cgroup.procs; exec $B/cpu_wakeup $PERIOD_US $WORK_US $secs 0"
-}
-
-report() {
-	[ -n "$3" ] || set -- "$1" "$2" '{"chunks": 0}' "$4" "$5"
-	echo "BENCH {\"scenario\": \"cpu\", \"mode\": \"$1\", \"rep\": $2, \"exit\": $5, \"online_oom_kills\": 0, \"offline_mb\": 0, \"offline_work\": $4, \"online\": $3}"
+# co_located MODE: the hogs on every CPU, 1 s of warm-up, then online.
+co_located() {
+	hogs_start cpu "$ncpu" offline
+	sleep 1
+	out=$(online); rc=$?
+	report cpu "$1" $r "$out" $rc "$(hogs_stop cpu "$ncpu" 1000000)"
 }
 
 r=1
 while [ $r -le "$reps" ]; do
 	rmmod coloc_cpu 2>/dev/null
 	out=$(online); rc=$?
-	report alone $r "$out" 0 $rc
+	report cpu alone $r "$out" $rc
 
-	# As long as the hogs run in the co-located modes: 1 s warm-up and the online run.
-	hogs_start; sleep 1; sleep "$secs"
-	report batch $r '{}' "$(hogs_stop)" 0
+	# The hogs alone, as long as in the co-located modes.
+	hogs_start cpu "$ncpu" offline; sleep 1; sleep "$secs"
+	report cpu batch $r '{}' 0 "$(hogs_stop cpu "$ncpu" 1000000)"
 
-	hogs_start; sleep 1
-	out=$(online); rc=$?
-	report stock $r "$out" "$(hogs_stop)" $rc
+	co_located stock
 
-	insmod /lib/modules/coloc/coloc_cpu.ko
+	insmod $MODDIR/coloc_cpu.ko
 	echo -1 > $CG/offline/cpu.bvt_warp_ns
 	# Class 1: preemption and placement, without the SMT expeller.
 	echo 1 > $CG/online/cpu.bvt_warp_ns
-	hogs_start; sleep 1
-	out=$(online); rc=$?
-	report coloc_bvt1 $r "$out" "$(hogs_stop)" $rc
+	co_located coloc_bvt1
 	echo 2 > $CG/online/cpu.bvt_warp_ns
-	hogs_start; sleep 1
-	out=$(online); rc=$?
-	report coloc $r "$out" "$(hogs_stop)" $rc
+	co_located coloc
 	rmmod coloc_cpu
 	r=$((r + 1))
 done

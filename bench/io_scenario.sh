@@ -13,56 +13,29 @@
 # Usage: io_scenario.sh SECONDS REPS
 secs=$1
 reps=$2
-B=/bench
-CG=/sys/fs/cgroup
-NULLB=/sys/kernel/config/nullb/coloc_bench
-DISK=/dev/coloc_bench
+. /bench/lib.sh
+IO_DISK=/dev/coloc_bench
 WRITERS=16
 TARGET_US=${TARGET_US:-1300}
 
-[ -d /sys/kernel/config/nullb ] || mount -t configfs none /sys/kernel/config
-mkdir -p $NULLB
-echo 4096 > $NULLB/size
-echo 4096 > $NULLB/blocksize
-echo 2 > $NULLB/irqmode
-echo 1000000 > $NULLB/completion_nsec
-echo 4 > $NULLB/hw_queue_depth
-echo 1 > $NULLB/submit_queues
-echo 1 > $NULLB/power
-devno=$(cat /sys/block/coloc_bench/dev)
-
+devno=$(nullb_create coloc_bench size=4096 irqmode=2 completion_nsec=1000000 hw_queue_depth=4)
 echo +io > $CG/cgroup.subtree_control
-mkdir -p $CG/online $CG/offline /tmp/iohog
+mkdir -p $CG/online $CG/offline
 
-hogs_start() {
-	rm -f /tmp/iohog/*
-	i=0
-	while [ $i -lt $WRITERS ]; do
-		sh -c "echo \$\$ > $CG/offline/cgroup.procs; exec $B/io_hog $DISK 262144 $((1024 + i * 128)) 128 /tmp/iohog/$i" &
-		i=$((i + 1))
-	done
+online() { in_cgroup online "$B/io_latency $IO_DISK 4096 $secs 1024"; }
+
+# co_located MODE: the writers, 1 s of warm-up, then online.
+co_located() {
+	hogs_start io $WRITERS offline
+	sleep 1
+	out=$(online); rc=$?
+	report io "$1" $r "$out" $rc "$(hogs_stop io $WRITERS)"
 }
 
-# Stops the writers; prints the MB they wrote (see cpu_scenario.sh).
-hogs_stop() {
-	for p in $(cat $CG/offline/cgroup.procs); do kill -TERM $p 2>/dev/null; done
-	n=0
-	while [ "$(ls /tmp/iohog | wc -l)" -lt $WRITERS ] && [ $n -lt 100 ]; do
-		sleep 0.1; n=$((n + 1))
-	done
-	sleep 0.1
-	t=0
-	for f in /tmp/iohog/*; do [ -f "$f" ] && t=$((t + $(cat "$f"))); done
-	echo $t
-}
-
-online() {
-	sh -c "echo \$\$ > $CG/online/cgroup.procs; exec $B/io_latency $DISK 4096 $secs 1024"
-}
-
-report() {
-	[ -n "$3" ] || set -- "$1" "$2" '{"chunks": 0}' "$4" "$5"
-	echo "BENCH {\"scenario\": \"io\", \"mode\": \"$1\", \"rep\": $2, \"exit\": $5, \"online_oom_kills\": 0, \"offline_mb\": 0, \"offline_work\": $4, \"online\": $3}"
+# batch MODE: the writers alone, as long as in the co-located modes.
+batch() {
+	hogs_start io $WRITERS offline; sleep 1; sleep "$secs"
+	report io "$1" $r '{}' 0 "$(hogs_stop io $WRITERS)"
 }
 
 configure() {
@@ -75,28 +48,17 @@ r=1
 while [ $r -le "$reps" ]; do
 	rmmod coloc_io 2>/dev/null
 	out=$(online); rc=$?
-	report alone $r "$out" 0 $rc
+	report io alone $r "$out" $rc
+	batch batch
+	co_located stock
 
-	# As long as the writers run in the co-located modes: 1 s warm-up and the online run.
-	hogs_start; sleep 1; sleep "$secs"
-	report batch $r '{}' "$(hogs_stop)" 0
-
-	hogs_start; sleep 1
-	out=$(online); rc=$?
-	report stock $r "$out" "$(hogs_stop)" $rc
-
-	insmod /lib/modules/coloc/coloc_io.ko
+	insmod $MODDIR/coloc_io.ko
 	configure
-	hogs_start; sleep 1
-	out=$(online); rc=$?
-	report coloc $r "$out" "$(hogs_stop)" $rc
+	co_located coloc
 	echo "coloc_io after coloc: $(cat /sys/kernel/coloc/io/stat) | online $(cat $CG/online/io.coloc_stat) | offline $(cat $CG/offline/io.coloc_stat)" > /dev/console
-
-	hogs_start; sleep 1; sleep "$secs"
-	report batch_coloc $r '{}' "$(hogs_stop)" 0
+	batch batch_coloc
 	echo "coloc_io: $(cat /sys/kernel/coloc/io/stat)" > /dev/console
 	rmmod coloc_io
 	r=$((r + 1))
 done
-echo 0 > $NULLB/power
-rmdir $NULLB
+nullb_remove coloc_bench

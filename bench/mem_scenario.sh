@@ -8,68 +8,36 @@
 # Usage: mem_scenario.sh SECONDS REPS
 secs=$1
 reps=$2
-B=/bench
-CG=/sys/fs/cgroup
+. /bench/lib.sh
 ONLINE_WS=600
 HOG_MB=300
-HOGS=5
+NR_HOGS=5
 
-mkdir -p $CG/online $CG/offline /tmp/hog
+mkdir -p $CG/online $CG/offline
 
-offline_start() {
-	i=0
-	while [ $i -lt $HOGS ]; do
-		# A resubmitting batch queue: each job restarts when the OOM killer takes it.
-		( n=0; while :; do n=$((n + 1));
-			sh -c "echo \$\$ > $CG/offline/cgroup.procs; exec $B/mem_hog $HOG_MB /tmp/hog/$i.$n" 2>/dev/null
-		done ) &
-		echo $! >> /tmp/hog/loops
-		i=$((i + 1))
-	done
-}
-
-offline_stop() {
-	for p in $(cat /tmp/hog/loops 2>/dev/null); do kill $p 2>/dev/null; done
-	rm -f /tmp/hog/loops
-	for p in $(cat $CG/offline/cgroup.procs); do kill -9 $p 2>/dev/null; done
-	sleep 1
-}
-
-offline_mb() {
-	t=0
-	for f in /tmp/hog/*.*; do [ -f "$f" ] && t=$((t + $(cat "$f"))); done
-	echo $t
-}
-
-kills() { sed -n 's/^oom_kill //p' $CG/$1/memory.events; }
-
+# run_online MODE: online's run, its OOM kills and the offline MB.
 run_online() {
-	mode=$1 rep=$2
-	rm -f /tmp/hog/*.*
-	k0=$(kills online)
-	out=$(sh -c "echo \$\$ > $CG/online/cgroup.procs; exec $B/mem_latency $ONLINE_WS 16 $secs")
-	rc=$?
-	k1=$(kills online)
-	[ -n "$out" ] || out='{"chunks": 0}'
-	echo "BENCH {\"scenario\": \"memory\", \"mode\": \"$mode\", \"rep\": $rep, \"exit\": $rc, \"online_oom_kills\": $((k1 - k0)), \"offline_mb\": $(offline_mb), \"online\": $out}"
+	k0=$(oom_kills online)
+	out=$(in_cgroup online "$B/mem_latency $ONLINE_WS 16 $secs"); rc=$?
+	k1=$(oom_kills online)
+	if [ "$1" = alone ]; then mb=0; else mb=$(mem_hogs_stop offline); fi
+	report memory "$1" $r "$out" $rc "$mb" $((k1 - k0))
 }
 
 r=1
 while [ $r -le "$reps" ]; do
-	run_online alone $r
+	run_online alone
 
 	rmmod coloc_mem 2>/dev/null
-	offline_start; sleep 2
-	run_online stock $r
-	offline_stop
+	mem_hogs_start $NR_HOGS $HOG_MB offline; sleep 2
+	run_online stock
 
-	insmod /lib/modules/coloc/coloc_mem.ko
+	insmod $MODDIR/coloc_mem.ko
 	echo 12 > $CG/online/memory.priority
 	echo 0 > $CG/offline/memory.priority
 	echo 1 > $CG/memory.use_priority_oom
-	offline_start; sleep 2
-	run_online coloc $r
-	offline_stop
+	mem_hogs_start $NR_HOGS $HOG_MB offline; sleep 2
+	run_online coloc
 	echo 0 > $CG/memory.use_priority_oom
 	rmmod coloc_mem
 	r=$((r + 1))

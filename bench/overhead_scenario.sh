@@ -1,59 +1,84 @@
 #!/bin/sh
-# Hook overhead, run in the guest: the I/O submission and completion hooks
-# are on every bio's path, so time the fastest path there is, 4 KiB
-# O_DIRECT reads one at a time of a null_blk disk that completes in the
-# submitter's context (io_latency; "chunks" / seconds = IOPS). Modes in
-# one boot: coloc_io unloaded (alone: the hooks are patched-out jumps),
-# loaded without settings (coloc_idle: no hook installed either) and
-# loaded with the reader's
-# cgroup online with a target it always meets (coloc: the whole policy
-# runs for every bio, nothing is throttled). The unpatched kernel is not
-# compared yet.
+# Hook overhead, run in the guest, on the two hottest hooked paths:
+#
+# - overhead_io: fio, 4 KiB O_DIRECT random reads one at a time (psync,
+#   QD1) of a null_blk disk that completes in the submitter's context, so
+#   the bio submission and completion hooks are a large share of each I/O.
+#   Ops are reads; "seconds" is fio's runtime.
+# - overhead_sched: hackbench (process groups talking over pipes), a
+#   fixed amount of work; every message is a wakeup through the scheduler
+#   hooks. Ops are hackbench loops; "seconds" is hackbench's time.
+#
+# Modes: on the coloc kernel, the module unloaded (alone: the hooks are
+# patched-out jumps), loaded without settings (coloc_idle) and loaded with
+# the workload's cgroup configured (coloc: the policy runs on every bio or
+# wakeup; online with a target it always meets, or cpu class 2, so nothing
+# is throttled). On the kernel built without the series (uname -r ends in
+# -unpatched) only that baseline runs, as mode "unpatched".
 # Usage: overhead_scenario.sh SECONDS REPS
+set -o pipefail
 secs=$1
 reps=$2
-B=/bench
-CG=/sys/fs/cgroup
-NULLB=/sys/kernel/config/nullb/coloc_fast
+. /bench/lib.sh
 DISK=/dev/coloc_fast
+# hackbench: 4 groups of 10 senders and 10 receivers, 100-byte messages;
+# the loops scale with the run length.
+HB_LOOPS=$((secs * 200))
+case "$(uname -r)" in *-unpatched) unpatched=1 ;; *) unpatched=0 ;; esac
 
-[ -d /sys/kernel/config/nullb ] || mount -t configfs none /sys/kernel/config
-mkdir -p $NULLB
-echo 1024 > $NULLB/size
-echo 4096 > $NULLB/blocksize
-echo 0 > $NULLB/irqmode
-echo 64 > $NULLB/hw_queue_depth
-echo 1 > $NULLB/submit_queues
-echo 1 > $NULLB/power
-devno=$(cat /sys/block/coloc_fast/dev)
-
-echo +io > $CG/cgroup.subtree_control
+devno=$(nullb_create coloc_fast irqmode=0 hw_queue_depth=64)
+echo "+io +cpu" > $CG/cgroup.subtree_control
 mkdir -p $CG/online
 
-online() {
-	sh -c "echo \$\$ > $CG/online/cgroup.procs; exec $B/io_latency $DISK 4096 $secs 1024"
+# fio's terse v3 output: field 6 is KiB read; the completion latency
+# percentiles are "P%=usec" fields, the read side's first.
+io_run() {
+	in_cgroup online "fio --name=overhead --filename=$DISK --direct=1 --rw=randread \
+		--bs=4k --ioengine=psync --iodepth=1 --runtime=$secs --time_based --thread \
+		--output-format=terse --terse-version=3" |
+	awk -F';' '$1 == 3 && $5 == 0 {
+		for (i = 18; i <= 37; i++) {
+			split($i, kv, "%=")
+			if (kv[1] == "50.000000" && !p50) p50 = kv[2]
+			if (kv[1] == "99.000000" && !p99) p99 = kv[2]
+		}
+		printf "{\"chunks\": %d, \"p50_us\": %d, \"p99_us\": %d}", $6 / 4, p50, p99
+	}'
 }
 
-report() {
-	[ -n "$3" ] || set -- "$1" "$2" '{"chunks": 0}' "$4"
-	echo "BENCH {\"scenario\": \"overhead\", \"mode\": \"$1\", \"rep\": $2, \"exit\": $4, \"online_oom_kills\": 0, \"offline_mb\": 0, \"offline_work\": 0, \"seconds\": $secs, \"online\": $3}"
+# hackbench prints "Time: S.SSS"; prints "LOOPS SECONDS".
+sched_run() {
+	in_cgroup online "hackbench -p -g 4 -f 10 -s 100 -l $HB_LOOPS" |
+	awk -v loops=$HB_LOOPS '/^Time:/ { t = $2 } END { if (t > 0) print loops, t }'
+}
+
+# run MODE: both workloads once.
+run() {
+	out=$(io_run); rc=$?
+	report overhead_io "$1" $r "$out" $rc 0 0 "$secs"
+	out=$(sched_run); rc=$?
+	set -- "$1" $out
+	report overhead_sched "$1" $r "{\"chunks\": ${2:-0}}" $rc 0 0 "${3:-1}"
 }
 
 r=1
 while [ $r -le "$reps" ]; do
-	rmmod coloc_io 2>/dev/null
-	out=$(online); rc=$?
-	report alone $r "$out" $rc
+	if [ $unpatched = 1 ]; then
+		run unpatched
+		r=$((r + 1))
+		continue
+	fi
+	rmmod coloc_io coloc_cpu 2>/dev/null
+	run alone
 
-	insmod /lib/modules/coloc/coloc_io.ko
-	out=$(online); rc=$?
-	report coloc_idle $r "$out" $rc
+	insmod $MODDIR/coloc_io.ko
+	insmod $MODDIR/coloc_cpu.ko
+	run coloc_idle
 
 	echo "$devno class=online target=10000000" > $CG/online/io.coloc
-	out=$(online); rc=$?
-	report coloc $r "$out" $rc
-	rmmod coloc_io
+	echo 2 > $CG/online/cpu.bvt_warp_ns
+	run coloc
+	rmmod coloc_io coloc_cpu
 	r=$((r + 1))
 done
-echo 0 > $NULLB/power
-rmdir $NULLB
+nullb_remove coloc_fast

@@ -7,6 +7,11 @@ figures. Each scenario runs its modes (online alone, co-located on stock
 behaviour, co-located with coloc) in one boot, repeated; this script takes
 medians over the repetitions and ratios against "alone", prints a table,
 and writes results.json and an SVG chart to the output folder.
+
+With --kernel-unpatched (the same source and configuration built without
+the coloc series), a second boot runs the hook-overhead scenario on it, as
+mode "unpatched", and the overhead rows are also compared against it.
+Under -icount guest time is instruction count, so the two boots compare.
 """
 import argparse
 import json
@@ -20,11 +25,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guest  # noqa: E402
 
 
-def boot(args, results_log, console_log):
+def boot(args, kernel, only, results_log, console_log):
     append = f"coloc.mode=bench coloc.bench_secs={args.seconds} coloc.bench_reps={args.reps}"
-    if args.only:
-        append += f" coloc.bench_only={args.only}"
-    cmd = guest.machine(args.kernel, args.initrd, args.memory, args.smp, append,
+    if only:
+        append += f" coloc.bench_only={only}"
+    cmd = guest.machine(kernel, args.initrd, args.memory, args.smp, append,
                         f"file:{console_log}", f"file:{results_log}")
     if args.icount:
         cmd += ["-icount", "shift=1,sleep=off"]
@@ -39,8 +44,10 @@ def boot(args, results_log, console_log):
             lines = []
         for l in lines[seen:]:
             r = json.loads(l[6:])
+            ops = (f", {r['online']['chunks'] / r['seconds']:.0f} ops/s"
+                   if r.get("seconds") and r["online"].get("chunks") else "")
             print(f"  [{time.monotonic() - start:5.0f} s] {r['scenario']} {r['mode']} "
-                  f"rep {r['rep']}: p99 {r['online'].get('p99_us', 0):.0f} us", flush=True)
+                  f"rep {r['rep']}: p99 {r['online'].get('p99_us', 0):.0f} us{ops}", flush=True)
         seen = len(lines)
         if time.monotonic() - start > args.timeout:
             proc.kill()
@@ -57,8 +64,10 @@ def summarize(runs):
     for scen, modes in out.items():
         rows = {}
         for mode, rs in modes.items():
-            p99 = [x["online"].get("p99_us", 0) for x in rs if x["online"].get("chunks")]
-            p50 = [x["online"].get("p50_us", 0) for x in rs if x["online"].get("chunks")]
+            p99 = [x["online"]["p99_us"] for x in rs
+                   if x["online"].get("chunks") and "p99_us" in x["online"]]
+            p50 = [x["online"]["p50_us"] for x in rs
+                   if x["online"].get("chunks") and "p50_us" in x["online"]]
             rows[mode] = {
                 "runs": len(rs),
                 "online_completed": sum(1 for x in rs if x["exit"] == 0),
@@ -70,15 +79,19 @@ def summarize(runs):
                 "ops_per_s": statistics.median(x["online"].get("chunks", 0) / x["seconds"]
                                                for x in rs) if "seconds" in rs[0] else None,
                 # Memory: MB the offline jobs touched; CPU: millions of hog iterations.
-                "offline_work": statistics.median(x.get("offline_work", x["offline_mb"])
+                "offline_work": statistics.median(x.get("offline_work", x.get("offline_mb", 0))
                                                   for x in rs),
             }
         alone = rows.get("alone", {}).get("p99_us")
         alone_ops = rows.get("alone", {}).get("ops_per_s")
+        unpatched_ops = rows.get("unpatched", {}).get("ops_per_s")
         for row in rows.values():
             row["p99_ratio"] = (row["p99_us"] / alone) if alone and row["p99_us"] else None
             row["ops_ratio"] = (row["ops_per_s"] / alone_ops
                                 if alone_ops and row["ops_per_s"] is not None else None)
+            row["ops_vs_unpatched"] = (row["ops_per_s"] / unpatched_ops
+                                       if unpatched_ops and row["ops_per_s"] is not None
+                                       else None)
         table[scen] = rows
     return table
 
@@ -109,31 +122,41 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd", required=True)
+    ap.add_argument("--kernel-unpatched",
+                    help="the kernel built without the series: hook-overhead baseline")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--seconds", type=int, default=10, help="length of one online run")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--memory", default="2G")
     ap.add_argument("--smp", default="2,sockets=1,cores=1,threads=2")
     ap.add_argument("--timeout", type=int, default=3600)
-    ap.add_argument("--only", help="run one scenario (cpu, io or mem)")
+    ap.add_argument("--only", help="run one scenario: cpu, io, mem, mixed or overhead")
     ap.add_argument("--no-icount", dest="icount", action="store_false",
                     help="multi-threaded TCG in real time: each vCPU runs on its own host "
                          "thread, at the price of host noise in the figures")
     args = ap.parse_args()
 
-    console_log, results_log = guest.fresh_logs(args.out)
     print(f"==> benchmarks: {args.reps} x {args.seconds} s per mode, guest "
           f"{'-icount' if args.icount else 'multi-threaded TCG, real time'}, "
           f"-smp {args.smp}, -m {args.memory}", flush=True)
-    boot(args, results_log, console_log)
-    with open(results_log, errors="replace") as f:
-        runs = [json.loads(l[6:]) for l in f if l.startswith("BENCH ")]
-    if not runs:
-        sys.exit("bench: no results (see " + console_log + ")")
-    with open(console_log, errors="replace") as f:
-        cpus = guest.cpu_problems(f.read(), args.smp)
-    if cpus:
-        sys.exit("bench: " + cpus[0])
+    boots = [("coloc kernel", args.kernel, args.only, args.out)]
+    if args.kernel_unpatched and args.only in (None, "overhead"):
+        boots.append(("unpatched kernel", args.kernel_unpatched, "overhead",
+                      os.path.join(args.out, "unpatched")))
+    runs = []
+    for name, kernel, only, folder in boots:
+        print(f"==> {name}: {kernel}", flush=True)
+        console_log, results_log = guest.fresh_logs(folder)
+        boot(args, kernel, only, results_log, console_log)
+        with open(results_log, errors="replace") as f:
+            these = [json.loads(l[6:]) for l in f if l.startswith("BENCH ")]
+        if not these:
+            sys.exit("bench: no results (see " + console_log + ")")
+        with open(console_log, errors="replace") as f:
+            cpus = guest.cpu_problems(f.read(), args.smp)
+        if cpus:
+            sys.exit("bench: " + cpus[0])
+        runs += these
     table = summarize(runs)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"runs": runs, "summary": table}, f, indent=2)
@@ -142,8 +165,8 @@ def main():
     print(f"{'scenario':10} {'mode':10} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
           f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10}")
     for scen, rows in table.items():
-        for mode in ("alone", "batch", "stock", "coloc_bvt1", "coloc_idle", "coloc",
-                     "batch_coloc"):
+        for mode in ("unpatched", "alone", "batch", "stock", "coloc_bvt1", "coloc_idle",
+                     "coloc", "batch_coloc"):
             r = rows.get(mode)
             if not r:
                 continue
@@ -153,8 +176,10 @@ def main():
                   f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng:>17} {fmt(r['p99_ratio'], '{:.2f}'):>8} "
                   f"{r['online_oom_kills']:>12} {r['offline_work']:>10.0f}")
             if r["ops_per_s"] is not None:
+                vs = (f", {r['ops_vs_unpatched']:.4f} x unpatched"
+                      if r["ops_vs_unpatched"] is not None else "")
                 print(f"{'':21} online {r['ops_per_s']:.0f} ops/s, "
-                      f"{fmt(r['ops_ratio'], '{:.4f}')} x alone")
+                      f"{fmt(r['ops_ratio'], '{:.4f}')} x alone{vs}")
     print("offline: memory = MB touched by the batch jobs, cpu = millions of hog iterations, "
           "io = MB written (batch = the offline jobs alone; batch_coloc = the same with "
           "coloc loaded and online idle)")

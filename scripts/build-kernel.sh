@@ -20,18 +20,28 @@ unpack_source "$dir"
 cd "$dir"
 [ -f .config ] && "${KMAKE[@]}" -s mrproper
 
-note "applying $(series_files | wc -l) patches"
-for p in $(series_files); do
-	# --recount is off and git apply never fuzzes: the series must apply exactly.
-	git apply --whitespace=nowarn -p1 "$p" ||
-		die "patch ${p##*/} does not apply cleanly to this tree"
-done
+if [ "$UNPATCHED" = 1 ]; then
+	note "unpatched: the coloc series is not applied"
+else
+	note "applying $(series_files | wc -l) patches"
+	for p in $(series_files); do
+		# --recount is off and git apply never fuzzes: the series must apply exactly.
+		git apply --whitespace=nowarn -p1 "$p" ||
+			die "patch ${p##*/} does not apply cleanly to this tree"
+	done
+fi
 
 "${KMAKE[@]}" -s rustavailable ||
 	die "Rust is not available for this kernel: run scripts/install-deps.sh"
 
 fragments=("$COLOC_TOP/kconfig/base.config" "$COLOC_TOP/kconfig/coloc.config")
 [ "$DEBUG" = 1 ] && fragments+=("$COLOC_TOP/kconfig/debug.config")
+if [ "$UNPATCHED" = 1 ]; then
+	# The same configuration less the options the series introduces.
+	cat "${fragments[@]}" | grep -v '^CONFIG_COLOC' |
+		sed 's/^CONFIG_LOCALVERSION=.*/CONFIG_LOCALVERSION="-unpatched"/' > .coloc-unpatched.config
+	fragments=("$PWD/.coloc-unpatched.config")
+fi
 "${KMAKE[@]}" -s tinyconfig
 scripts/kconfig/merge_config.sh -m .config "${fragments[@]}" >/dev/null
 "${KMAKE[@]}" -s olddefconfig

@@ -6,6 +6,9 @@ COLOC_CACHE=${COLOC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/coloc}
 COLOC_SRC_TARBALL=${COLOC_SRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 KSRC=${KSRC:-}
 DEBUG=${DEBUG:-0}
+# UNPATCHED=1: the same source and configuration without the coloc series,
+# the baseline of the hook-overhead benchmark.
+UNPATCHED=${UNPATCHED:-0}
 JOBS=${JOBS:-$(nproc)}
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
@@ -50,14 +53,18 @@ toolchain_id() {
 }
 
 # Cache key of the built kernel: source, patches, kconfig, toolchain, the
-# build script itself and the DEBUG switch. Any difference gives a new key.
+# build script itself and the DEBUG and UNPATCHED switches. Any difference
+# gives a new key.
 kernel_key() {
 	{
 		echo "source $(source_id)"
 		echo "debug $DEBUG"
+		echo "unpatched $UNPATCHED"
 		toolchain_id
-		cat "$COLOC_TOP/patches/series"
-		series_files | xargs -r cat
+		if [ "$UNPATCHED" != 1 ]; then
+			cat "$COLOC_TOP/patches/series"
+			series_files | xargs -r cat
+		fi
 		cat "$COLOC_TOP"/kconfig/*.config
 		cat "$COLOC_TOP/scripts/build-kernel.sh" "$COLOC_TOP/scripts/lib.sh"
 	} | sha256sum | cut -c1-16
@@ -65,7 +72,8 @@ kernel_key() {
 
 kernel_dir() {
 	local flavour=coloc
-	[ "$DEBUG" = 1 ] && flavour=coloc-debug
+	[ "$UNPATCHED" = 1 ] && flavour=unpatched
+	[ "$DEBUG" = 1 ] && flavour=$flavour-debug
 	echo "$COLOC_CACHE/kernel/$flavour-$(kernel_key)"
 }
 

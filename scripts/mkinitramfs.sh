@@ -38,8 +38,19 @@ done
 # Benchmark programs and scenarios, when built (BENCH_DIR).
 if [ -n "${BENCH_DIR:-}" ]; then
 	mkdir -p "$stage/bench"
-	cp "$BENCH_DIR"/* "$COLOC_TOP"/bench/*_scenario.sh "$stage/bench/"
+	cp "$BENCH_DIR"/* "$COLOC_TOP"/bench/*_scenario.sh "$COLOC_TOP/bench/lib.sh" "$stage/bench/"
 fi
+# Workload tools from Debian's packages (BENCH_TOOLS: command names), in
+# /bin, with the shared libraries and loader they link against at their
+# host paths.
+for tool in ${BENCH_TOOLS:-}; do
+	bin=$(command -v "$tool") || die "$tool not installed: run scripts/install-deps.sh"
+	cp -L "$bin" "$stage/bin/$tool"
+	for f in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		mkdir -p "$stage$(dirname "$f")"
+		cp -L "$f" "$stage$f"
+	done
+done
 
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null --reproducible -o -H newc --quiet -R 0:0) | gzip -n -1 > "$out"

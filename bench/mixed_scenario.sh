@@ -1,0 +1,82 @@
+#!/bin/sh
+# Mixed scenario, run in the guest: the online service does CPU, I/O and
+# memory work at once (cpu_wakeup pinned to CPU 0, io_latency reads,
+# mem_latency allocations, all in /online), while offline runs all three
+# kinds of batch job at once in /offline (a CPU hog per CPU, 8 writers,
+# 4 resubmitting memory hogs that overcommit the guest). Modes in one
+# boot: online alone, co-located on stock behaviour (modules unloaded),
+# co-located with coloc_cpu, coloc_io and coloc_mem loaded and configured
+# as in the single-resource scenarios. One result line per probe and run:
+# scenarios mixed_cpu, mixed_io and mixed_mem, each with the offline work
+# of its own kind (millions of hog iterations, MB written, MB touched).
+# Usage: mixed_scenario.sh SECONDS REPS
+secs=$1
+reps=$2
+. /bench/lib.sh
+IO_DISK=/dev/coloc_mixed
+WRITERS=8
+ONLINE_WS=400
+HOG_MB=300
+NR_MEM_HOGS=4
+ncpu=$(grep -c ^processor /proc/cpuinfo)
+
+devno=$(nullb_create coloc_mixed size=4096 irqmode=2 completion_nsec=1000000 hw_queue_depth=4)
+echo "+cpu +io +memory" > $CG/cgroup.subtree_control
+mkdir -p $CG/online $CG/offline /tmp/mixed
+
+# The three probes at once; their reports land in /tmp/mixed.
+probes() {
+	in_cgroup online "$B/cpu_wakeup 1000 200 $secs 0" > /tmp/mixed/cpu & c=$!
+	in_cgroup online "$B/io_latency $IO_DISK 4096 $secs 1024" > /tmp/mixed/io & i=$!
+	in_cgroup online "$B/mem_latency $ONLINE_WS 16 $secs" > /tmp/mixed/mem & m=$!
+	wait $c; rc_cpu=$?
+	wait $i; rc_io=$?
+	wait $m; rc_mem=$?
+}
+
+# run MODE: the probes with the offline jobs (unless alone), three reports.
+run() {
+	if [ "$1" != alone ]; then
+		hogs_start cpu "$ncpu" offline
+		hogs_start io $WRITERS offline
+		mem_hogs_start $NR_MEM_HOGS $HOG_MB offline
+		sleep 2
+	fi
+	k0=$(oom_kills online)
+	probes
+	k1=$(oom_kills online)
+	work_cpu=0 work_io=0 work_mem=0
+	if [ "$1" != alone ]; then
+		# The memory hogs' stop kills whatever is left in /offline: last.
+		work_cpu=$(hogs_stop cpu "$ncpu" 1000000)
+		work_io=$(hogs_stop io $WRITERS)
+		work_mem=$(mem_hogs_stop offline)
+	fi
+	report mixed_cpu "$1" $r "$(cat /tmp/mixed/cpu)" $rc_cpu "$work_cpu"
+	report mixed_io "$1" $r "$(cat /tmp/mixed/io)" $rc_io "$work_io"
+	report mixed_mem "$1" $r "$(cat /tmp/mixed/mem)" $rc_mem "$work_mem" $((k1 - k0))
+}
+
+r=1
+while [ $r -le "$reps" ]; do
+	rmmod coloc_cpu coloc_io coloc_mem 2>/dev/null
+	run alone
+	run stock
+
+	insmod $MODDIR/coloc_cpu.ko
+	insmod $MODDIR/coloc_io.ko
+	insmod $MODDIR/coloc_mem.ko
+	echo 2 > $CG/online/cpu.bvt_warp_ns
+	echo -1 > $CG/offline/cpu.bvt_warp_ns
+	echo "$devno class=online target=1300" > $CG/online/io.coloc
+	echo "$devno class=offline" > $CG/offline/io.coloc
+	echo 1000 > /sys/kernel/coloc/io/max_delay_ms
+	echo 12 > $CG/online/memory.priority
+	echo 0 > $CG/offline/memory.priority
+	echo 1 > $CG/memory.use_priority_oom
+	run coloc
+	echo 0 > $CG/memory.use_priority_oom
+	rmmod coloc_cpu coloc_io coloc_mem
+	r=$((r + 1))
+done
+nullb_remove coloc_mixed
