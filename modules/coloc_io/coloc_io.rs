@@ -304,12 +304,14 @@ impl IoPolicy for Policy {
         let Some(dev) = s.device(bio.devt()) else {
             return Verdict::Pass;
         };
+        // One lookup of the bio's blkg state per bio: it is an out-of-line call.
+        let state = bio.state();
         // Stale settings are refreshed under their lock, the slow way; a bio
         // that cannot go there is judged by the copy it has.
-        if may_wait && bio.state().generation() != s.generation.load(Ordering::Acquire) {
+        if may_wait && state.generation() != s.generation.load(Ordering::Acquire) {
             return Verdict::Slow;
         }
-        match bio.state().class() {
+        match state.class() {
             // Windows are closed by completions, which every bio has.
             CLASS_ONLINE => {
                 dev.online_submitted.fetch_add(1, Ordering::Relaxed);

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -263,6 +264,8 @@ int coloc_cg_delegate(const char *path)
 
 void coloc_oom_storm(const char *cg, size_t mb)
 {
+	pid_t storm = getpid();
+
 	for (;;) {
 		pid_t p = fork();
 
@@ -270,6 +273,13 @@ void coloc_oom_storm(const char *cg, size_t mb)
 			size_t len = mb << 20;
 			char *m;
 
+			/*
+			 * Die with the storm: a test's teardown kills the storm
+			 * only, and a child forked but not yet in @cg would
+			 * escape the cgroup's cleanup and outlive the test.
+			 */
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != storm)
+				_exit(1);
 			if (cg_enter_current(cg))
 				_exit(1);
 			m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
