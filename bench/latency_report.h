@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The report every online workload of the benchmarks prints: one JSON
- * object with the sample count ("chunks") and latency percentiles in
- * microseconds, which scripts/bench.py reads.
+ * object with the sample count ("chunks"), latency percentiles in
+ * microseconds and the distribution, which scripts/bench.py reads.
  */
 #ifndef LATENCY_REPORT_H
 #define LATENCY_REPORT_H
@@ -25,12 +25,24 @@ static double latency_pct(const double *v, size_t n, double p)
 	return n ? v[i < n ? i : n - 1] : 0;
 }
 
-/* Sorts the @n latencies in @lat (us) and prints the report. */
+/*
+ * Sorts the @n latencies in @lat (us) and prints the report, with the
+ * distribution as [percentile, us] pairs ("dist"), tail-heavy, for the
+ * latency plots.
+ */
 static void latency_report(double *lat, size_t n)
 {
+	static const double pcts[] = {
+		0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100,
+	};
+	size_t i;
+
 	qsort(lat, n, sizeof(*lat), latency_cmp);
-	printf("{\"chunks\": %zu, \"p50_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f}\n",
+	printf("{\"chunks\": %zu, \"p50_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f, \"dist\": [",
 	       n, latency_pct(lat, n, 50), latency_pct(lat, n, 99), n ? lat[n - 1] : 0);
+	for (i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
+		printf("%s[%g, %.1f]", i ? ", " : "", pcts[i], latency_pct(lat, n, pcts[i]));
+	printf("]}\n");
 }
 
 #endif /* LATENCY_REPORT_H */

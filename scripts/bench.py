@@ -15,6 +15,7 @@ Under -icount guest time is instruction count, so the two boots compare.
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -98,8 +99,7 @@ def summarize(runs):
 
 def svg(table, path):
     """A bar chart of median online p99 per scenario and mode."""
-    colours = {"alone": "#4c72b0", "stock": "#c44e52", "coloc_bvt1": "#8172b2",
-               "coloc": "#55a868"}
+    colours = COLOURS
     bars = [(s, m, r["p99_us"] or 0) for s, rows in table.items() for m, r in rows.items()
             if m in colours]
     top = max([v for _, _, v in bars] + [1])
@@ -116,6 +116,56 @@ def svg(table, path):
     parts.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(parts))
+
+
+COLOURS = {"unpatched": "#937860", "alone": "#4c72b0", "stock": "#c44e52",
+           "coloc_bvt1": "#8172b2", "coloc_idle": "#64b5cd", "coloc": "#55a868"}
+
+
+def dist_svg(scen, runs, path):
+    """Online latency against percentile, one line per mode, for the run
+    with the median p99 of each mode; both axes logarithmic, the x axis
+    stretched towards the tail (90, 99, 99.9, 99.99)."""
+    lines = {}
+    for mode in COLOURS:
+        rs = sorted((r for r in runs if r["mode"] == mode and r["online"].get("dist")
+                     and r["online"].get("chunks")), key=lambda r: r["online"]["p99_us"])
+        if rs:
+            lines[mode] = [(p, max(us, 0.1)) for p, us in rs[len(rs) // 2]["online"]["dist"]
+                           if p < 100]
+    if not lines:
+        return False
+    xs = lambda p: -math.log10(1 - p / 100)  # noqa: E731
+    lo = math.floor(math.log10(min(us for l in lines.values() for _, us in l)))
+    hi = math.ceil(math.log10(max(us for l in lines.values() for _, us in l)))
+    hi = max(hi, lo + 1)
+    w, h, left, top, pw, ph = 560, 340, 60, 30, 360, 260
+    px = lambda p: left + pw * xs(p) / 4  # noqa: E731
+    py = lambda us: top + ph - ph * (math.log10(us) - lo) / (hi - lo)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h + 20}" '
+             f'font-family="sans-serif" font-size="11">',
+             f'<text x="{left}" y="18">{scen}: online latency (us) by percentile, '
+             f'median run of each mode</text>',
+             f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>']
+    for p in (0, 90, 99, 99.9, 99.99):
+        parts.append(f'<line x1="{px(p):.0f}" y1="{top}" x2="{px(p):.0f}" y2="{top + ph}" '
+                     f'stroke="#ddd"/><text x="{px(p) - 10:.0f}" y="{top + ph + 15}">{p:g}</text>')
+    for d in range(lo, hi + 1):
+        parts.append(f'<line x1="{left}" y1="{py(10 ** d):.0f}" x2="{left + pw}" '
+                     f'y2="{py(10 ** d):.0f}" stroke="#ddd"/><text x="5" '
+                     f'y="{py(10 ** d) + 4:.0f}">{10 ** d:g}</text>')
+    for i, (mode, pts) in enumerate(lines.items()):
+        path_d = " ".join(f"{'M' if j == 0 else 'L'}{px(p):.1f},{py(us):.1f}"
+                          for j, (p, us) in enumerate(pts))
+        parts.append(f'<path d="{path_d}" fill="none" stroke="{COLOURS[mode]}" '
+                     f'stroke-width="2"/>')
+        parts.append(f'<rect x="{left + pw + 15}" y="{top + 18 * i}" width="12" height="12" '
+                     f'fill="{COLOURS[mode]}"/><text x="{left + pw + 32}" '
+                     f'y="{top + 18 * i + 10}">{mode}</text>')
+    parts.append(f'<text x="{left + pw / 2 - 30:.0f}" y="{h + 15}">percentile</text></svg>')
+    with open(path, "w") as f:
+        f.write("\n".join(parts))
+    return True
 
 
 def main():
@@ -161,6 +211,11 @@ def main():
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"runs": runs, "summary": table}, f, indent=2)
     svg(table, os.path.join(args.out, "online_p99.svg"))
+    plots = [f"{args.out}/online_p99.svg"]
+    for scen in table:
+        path = os.path.join(args.out, f"latency_{scen}.svg")
+        if dist_svg(scen, [r for r in runs if r["scenario"] == scen], path):
+            plots.append(path)
 
     print(f"{'scenario':10} {'mode':10} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
           f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10}")
@@ -183,7 +238,7 @@ def main():
     print("offline: memory = MB touched by the batch jobs, cpu = millions of hog iterations, "
           "io = MB written (batch = the offline jobs alone; batch_coloc = the same with "
           "coloc loaded and online idle)")
-    print(f"==> {args.out}/results.json, {args.out}/online_p99.svg")
+    print(f"==> {args.out}/results.json, " + ", ".join(plots))
 
 
 if __name__ == "__main__":

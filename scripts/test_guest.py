@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Unit tests of the result parser in guest.py: a runner that cannot see a
-failure would make every test pass."""
+"""Unit tests of the result parser in guest.py (a runner that cannot see a
+failure would make every test pass) and of the benchmark summary in
+bench.py (a wrong ratio would be reported as a result)."""
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
 import guest  # noqa: E402
 
 KUNIT = """COLOC-KUNIT-BEGIN coloc_hook
@@ -137,6 +140,63 @@ class HostResults(unittest.TestCase):
             ("host/checkpatch/0001.patch", "pass"),
             ("host/rustfmt/kernel", "fail"),
         ])
+
+
+def run(scen, mode, rep, p99, chunks=100, seconds=None, dist=None):
+    r = {"scenario": scen, "mode": mode, "rep": rep, "exit": 0, "online_oom_kills": 0,
+         "offline_work": 0, "online": {"chunks": chunks, "p50_us": p99 / 2, "p99_us": p99}}
+    if seconds is not None:
+        r["seconds"] = seconds
+    if dist is not None:
+        r["online"]["dist"] = dist
+    return r
+
+
+class BenchSummary(unittest.TestCase):
+    def test_medians_and_ratios(self):
+        runs = [run("io", "alone", i, p) for i, p in enumerate([100, 300, 200])]
+        runs += [run("io", "coloc", i, p) for i, p in enumerate([250, 260, 900])]
+        io = bench.summarize(runs)["io"]
+        self.assertEqual(io["alone"]["p99_us"], 200)
+        self.assertEqual(io["coloc"]["p99_us"], 260)
+        self.assertEqual(io["coloc"]["p99_us_range"], [250, 900])
+        self.assertAlmostEqual(io["coloc"]["p99_ratio"], 1.3)
+        self.assertIsNone(io["coloc"]["ops_per_s"])
+
+    def test_ops_against_alone_and_unpatched(self):
+        runs = [run("overhead_io", "unpatched", 1, 7, chunks=1000, seconds=10),
+                run("overhead_io", "alone", 1, 7, chunks=990, seconds=10),
+                run("overhead_io", "coloc", 1, 8, chunks=900, seconds=10)]
+        rows = bench.summarize(runs)["overhead_io"]
+        self.assertEqual(rows["coloc"]["ops_per_s"], 90)
+        self.assertAlmostEqual(rows["coloc"]["ops_ratio"], 900 / 990)
+        self.assertAlmostEqual(rows["coloc"]["ops_vs_unpatched"], 0.9)
+        self.assertAlmostEqual(rows["alone"]["ops_vs_unpatched"], 0.99)
+
+    def test_a_killed_run_has_no_percentiles(self):
+        runs = [run("memory", "alone", 1, 100), run("memory", "stock", 1, 0, chunks=0)]
+        rows = bench.summarize(runs)["memory"]
+        self.assertIsNone(rows["stock"]["p99_us"])
+        self.assertIsNone(rows["stock"]["p99_ratio"])
+
+    def test_distribution_plot_uses_the_median_run(self):
+        dist = lambda top: [[0, 10], [50, 20], [99, top], [100, top * 2]]  # noqa: E731
+        runs = [run("io", "alone", i, p, dist=dist(p)) for i, p in enumerate([100, 5000, 300])]
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "latency_io.svg")
+            self.assertTrue(bench.dist_svg("io", runs, path))
+            svg = open(path).read()
+        # The median run's p99 (300 us) is plotted, the outlier's is not:
+        # y = top + ph - ph * (log10(us) - lo) / (hi - lo), lo 1, hi 3.
+        y300 = 30 + 260 - 260 * (bench.math.log10(300) - 1) / 2
+        self.assertIn(f",{y300:.1f}", svg)
+        self.assertNotIn("5000", svg)
+        self.assertIn(">alone<", svg)
+
+    def test_no_distribution_no_plot(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assertFalse(bench.dist_svg("overhead_io", [run("overhead_io", "alone", 1, 7)],
+                                            os.path.join(d, "x.svg")))
 
 
 if __name__ == "__main__":
