@@ -1,9 +1,9 @@
 #!/bin/sh
 # I/O scenario, run in the guest: small random reads of an online service
-# (io_latency: 4 KiB, one at a time, O_DIRECT, as fio randread iodepth=1)
-# against offline sequential writers (16 io_hog, 256 KiB O_DIRECT writes
-# each) on a null_blk disk with a shallow queue (8 tags, 100 us per
-# request), so the writers keep every tag busy as on a real disk.
+# (fio: 4 KiB random reads, one at a time, O_DIRECT) against offline
+# sequential writers (16 io_hog, 256 KiB O_DIRECT writes each) on a
+# null_blk disk with a shallow queue (4 tags, 1 ms per request), so the
+# writers keep every tag busy as on a real disk.
 # Modes in one boot: online alone; the writers alone (batch: the
 # bandwidth offline has); co-located on stock behaviour (module unloaded);
 # co-located with coloc_io (online class=online target=TARGET_US, offline
@@ -22,7 +22,7 @@ devno=$(nullb_create coloc_bench size=4096 irqmode=2 completion_nsec=1000000 hw_
 echo +io > $CG/cgroup.subtree_control
 mkdir -p $CG/online $CG/offline
 
-online() { in_cgroup online "$B/io_latency $IO_DISK 4096 $secs 1024"; }
+online() { in_cgroup online "$B/fio_randread $IO_DISK $secs"; }
 
 # co_located MODE: the writers, 1 s of warm-up, then online.
 co_located() {

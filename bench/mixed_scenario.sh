@@ -1,6 +1,6 @@
 #!/bin/sh
 # Mixed scenario, run in the guest: the online service does CPU, I/O and
-# memory work at once (cpu_wakeup pinned to CPU 0, io_latency reads,
+# memory work at once (cpu_wakeup pinned to CPU 0, fio random reads,
 # mem_latency allocations, all in /online), while offline runs all three
 # kinds of batch job at once in /offline (a CPU hog per CPU, 8 writers,
 # 4 resubmitting memory hogs that overcommit the guest). Modes in one
@@ -27,7 +27,7 @@ mkdir -p $CG/online $CG/offline /tmp/mixed
 # The three probes at once; their reports land in /tmp/mixed.
 probes() {
 	in_cgroup online "$B/cpu_wakeup 1000 200 $secs 0" > /tmp/mixed/cpu & c=$!
-	in_cgroup online "$B/io_latency $IO_DISK 4096 $secs 1024" > /tmp/mixed/io & i=$!
+	in_cgroup online "$B/fio_randread $IO_DISK $secs" > /tmp/mixed/io & i=$!
 	in_cgroup online "$B/mem_latency $ONLINE_WS 16 $secs" > /tmp/mixed/mem & m=$!
 	wait $c; rc_cpu=$?
 	wait $i; rc_io=$?

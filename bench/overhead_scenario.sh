@@ -30,21 +30,7 @@ devno=$(nullb_create coloc_fast irqmode=0 hw_queue_depth=64)
 echo "+io +cpu" > $CG/cgroup.subtree_control
 mkdir -p $CG/online
 
-# fio's terse v3 output: field 6 is KiB read; the completion latency
-# percentiles are "P%=usec" fields, the read side's first.
-io_run() {
-	in_cgroup online "fio --name=overhead --filename=$DISK --direct=1 --rw=randread \
-		--bs=4k --ioengine=psync --iodepth=1 --runtime=$secs --time_based --thread \
-		--output-format=terse --terse-version=3" |
-	awk -F';' '$1 == 3 && $5 == 0 {
-		for (i = 18; i <= 37; i++) {
-			split($i, kv, "%=")
-			if (kv[1] == "50.000000" && !p50) p50 = kv[2]
-			if (kv[1] == "99.000000" && !p99) p99 = kv[2]
-		}
-		printf "{\"chunks\": %d, \"p50_us\": %d, \"p99_us\": %d}", $6 / 4, p50, p99
-	}'
-}
+io_run() { in_cgroup online "$B/fio_randread $DISK $secs"; }
 
 # hackbench prints "Time: S.SSS"; prints "LOOPS SECONDS".
 sched_run() {

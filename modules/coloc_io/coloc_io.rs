@@ -24,8 +24,9 @@
 //! a window (`/sys/kernel/coloc/io/window_ms`) miss their cgroup's target,
 //! the number of offline bios in flight is halved each window, down to
 //! one; while online meets its target it grows by one per window, but
-//! stays below the depth at which online last missed for 20 windows. A
-//! window without online I/O lifts the bound. An offline submitter waits for a
+//! stays below the depth at which online last missed for 20 windows
+//! (twice as many after each such probe that made online miss again, up
+//! to 1280). A window without online I/O lifts the bound. An offline submitter waits for a
 //! slot at most `max_delay_ms`, then goes ahead: offline I/O is delayed,
 //! never failed or starved. Swap and metadata bios are counted but never
 //! delayed, since others wait for them.
@@ -78,8 +79,10 @@ const MAX_DELAY_MS_DEFAULT: u64 = 100;
 /// Growing past this many offline bios in flight lifts the bound altogether.
 const MAX_DEPTH: u32 = 1024;
 /// Good windows after which the limit may probe one step above the depth
-/// at which online last missed.
+/// at which online last missed; doubled after each probe that failed, up to
+/// `MAX_PROBE_WINDOWS`, and back to this after one that held.
 const CEILING_WINDOWS: u32 = 20;
+const MAX_PROBE_WINDOWS: u32 = CEILING_WINDOWS << 6;
 
 /// One cgroup's setting on one disk.
 #[derive(Clone, Copy)]
@@ -108,10 +111,13 @@ struct Device {
     /// Offline bios that waited.
     delayed: AtomicU64,
     /// Below the depth at which online last missed: the limit grows no
-    /// further until `good_windows` reach `CEILING_WINDOWS`, then the
-    /// ceiling goes up by one. Only the window's closer writes these.
+    /// further until `good_windows` reach `probe_windows`, then the
+    /// ceiling goes up by one (a probe). Only the window's closer writes these.
     ceiling: AtomicU32,
     good_windows: AtomicU32,
+    probe_windows: AtomicU32,
+    /// The ceiling was raised and online has not missed since.
+    probing: AtomicBool,
 }
 
 impl Device {
@@ -127,6 +133,8 @@ impl Device {
             delayed: AtomicU64::new(0),
             ceiling: AtomicU32::new(InflightLimit::UNLIMITED),
             good_windows: AtomicU32::new(0),
+            probe_windows: AtomicU32::new(CEILING_WINDOWS),
+            probing: AtomicBool::new(false),
         })
     }
 
@@ -162,6 +170,15 @@ impl Device {
             self.ceiling
                 .store(depth.saturating_sub(1).max(1), Ordering::Relaxed);
             self.good_windows.store(0, Ordering::Relaxed);
+            // A probe that failed: each miss costs online a window, so wait
+            // twice as long before the next (a bio split into several
+            // requests, for one, takes several tags: the depth online
+            // tolerates can be below what the window counts suggest).
+            if self.probing.swap(false, Ordering::Relaxed) {
+                let w = self.probe_windows.load(Ordering::Relaxed);
+                self.probe_windows
+                    .store((w * 2).min(MAX_PROBE_WINDOWS), Ordering::Relaxed);
+            }
             (depth / 2).max(1)
         } else {
             self.grow(cur)
@@ -175,9 +192,14 @@ impl Device {
     fn grow(&self, cur: u32) -> u32 {
         let mut ceiling = self.ceiling.load(Ordering::Relaxed);
         if ceiling != InflightLimit::UNLIMITED
-            && self.good_windows.fetch_add(1, Ordering::Relaxed) + 1 >= CEILING_WINDOWS
+            && self.good_windows.fetch_add(1, Ordering::Relaxed) + 1
+                >= self.probe_windows.load(Ordering::Relaxed)
         {
             self.good_windows.store(0, Ordering::Relaxed);
+            // The last probe held: probe at the normal pace again.
+            if self.probing.swap(true, Ordering::Relaxed) {
+                self.probe_windows.store(CEILING_WINDOWS, Ordering::Relaxed);
+            }
             ceiling = if ceiling + 1 >= MAX_DEPTH {
                 InflightLimit::UNLIMITED
             } else {
@@ -365,7 +387,10 @@ impl IoPolicy for Policy {
         if limited {
             dev.offline.release();
         }
-        let (latency_ns, now_ns) = bio.latency_ns();
+        // A bio that never reached the disk says nothing about its latency.
+        let Some((latency_ns, now_ns)) = bio.latency_ns() else {
+            return;
+        };
         let state = bio.state();
         state.record_latency(latency_ns);
         if state.generation() != 0 && state.class() == CLASS_ONLINE {
@@ -637,10 +662,11 @@ impl sysfs::Attributes for Knobs {
                     }
                     writeln!(
                         out,
-                        " offline_inflight={} missed_windows={} delayed={}",
+                        " offline_inflight={} missed_windows={} delayed={} probe_windows={}",
                         d.offline.inflight(),
                         d.missed_windows.load(Ordering::Relaxed),
-                        d.delayed.load(Ordering::Relaxed)
+                        d.delayed.load(Ordering::Relaxed),
+                        d.probe_windows.load(Ordering::Relaxed)
                     )?;
                 }
             }

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -138,6 +139,8 @@ static void stop_children(FIXTURE_DATA(io) *self)
 FIXTURE_TEARDOWN(io)
 {
 	stop_children(self);
+	/* swap_charged_to_owner's swap area, if it stopped half-way. */
+	swapoff(self->disk);
 	coloc_cg_remove_tree(self->top);
 	free(self->online);
 	free(self->offline);
@@ -605,6 +608,151 @@ TEST_F(io, data_intact_across_unload_under_load)
 	free(buf);
 	free(want);
 	munmap(rounds, sizeof(long) * (NR_OFFLINE + 1));
+}
+
+/* Forks a child into @cg that runs @fn(@self) and exits with its result. */
+static int in_child(FIXTURE_DATA(io) *self, const char *cg,
+		    int (*fn)(FIXTURE_DATA(io) *self))
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0)
+		_exit(cg_enter_current((char *)cg) ? 100 : fn(self));
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+#define DIRTY_MB 2
+
+/* Dirties DIRTY_MB of the disk's page cache; writes nothing back. */
+static int dirty_pages(FIXTURE_DATA(io) *self)
+{
+	static char buf[1 << 20];
+	int fd = open(self->disk, O_WRONLY);
+	int i;
+
+	if (fd < 0)
+		return 1;
+	memset(buf, 0x6b, sizeof(buf));
+	for (i = 0; i < DIRTY_MB; i++)
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+			return 2;
+	return close(fd) ? 3 : 0;
+}
+
+/* Writes back every dirty page of the disk. */
+static int write_back(FIXTURE_DATA(io) *self)
+{
+	int fd = open(self->disk, O_RDONLY);
+
+	return fd < 0 || fsync(fd) ? 1 : 0;
+}
+
+/*
+ * Buffered writes are written back by whoever flushes them, but charged to
+ * the cgroup whose pages they are (cgroup writeback, which pairs a memory
+ * cgroup with its io cgroup: the memory controller must be on). Offline
+ * dirties the pages, a task in online writes them back: the bios count for
+ * offline and not for online.
+ */
+TEST_F(io, writeback_charged_to_owner)
+{
+	long before, after;
+	int keep;
+
+	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, set_io(self, self->online, "class=online target=100000"));
+	ASSERT_EQ(0, set_io(self, self->offline, "class=offline"));
+	/* Held open: the last close of a disk writes it back, in the closer. */
+	keep = open(self->disk, O_RDONLY);
+	ASSERT_LE(0, keep);
+	ASSERT_EQ(0, in_child(self, self->offline, dirty_pages));
+	before = stat_of(self, self->offline, "completions");
+	ASSERT_EQ(0, in_child(self, self->online, write_back));
+	after = stat_of(self, self->offline, "completions");
+	close(keep);
+	log_stats(_metadata, self);
+	/* The dirtying did no I/O of its own (no blkg yet, or no completion). */
+	EXPECT_GE(0, before);
+	/* DIRTY_MB in bios of at most 128 KiB (null_blk's default limit). */
+	EXPECT_GE(after, DIRTY_MB * 8) TH_LOG("offline's written-back pages were not charged to it");
+	/* fsync's own cache flush, at most, is the flushing task's. */
+	EXPECT_GE(1, stat_of(self, self->online, "completions"))
+		TH_LOG("the flushing task's cgroup was charged for the data");
+}
+
+#define SWAP_PAGES	(DISK_MB * 256)
+#define SWAP_LIMIT	"8M"
+#define SWAP_TOUCH_MB	20
+
+/* A swap area over the whole disk: mkswap's header in its first page. */
+static int make_swap(const char *disk)
+{
+	static union {
+		char page[4096];
+		struct {
+			char bootbits[1024];
+			uint32_t version, last_page, nr_badpages;
+		} info;
+	} h __attribute__((aligned(4096)));	/* O_DIRECT on 4 KiB blocks */
+	int fd = open(disk, O_WRONLY | O_DIRECT);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	memset(&h, 0, sizeof(h));
+	h.info.version = 1;
+	h.info.last_page = SWAP_PAGES - 1;
+	memcpy(h.page + sizeof(h.page) - 10, "SWAPSPACE2", 10);
+	ret = pwrite(fd, h.page, sizeof(h.page), 0) == sizeof(h.page) ? 0 : -1;
+	close(fd);
+	return ret ? ret : swapon(disk, 0);
+}
+
+/*
+ * Touches more anonymous memory than the cgroup may keep resident (pages
+ * that are not all zero: those would not be written); fails unless part
+ * of it went to swap.
+ */
+static int touch_memory(FIXTURE_DATA(io) *self)
+{
+	size_t len = (size_t)SWAP_TOUCH_MB << 20;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i;
+
+	if (m == MAP_FAILED)
+		return 1;
+	for (i = 0; i < len; i += 4096)
+		m[i] = 1;
+	return cg_read_long(self->offline, "memory.swap.current") > 0 ? 0 : 2;
+}
+
+/*
+ * Swap-out is charged to the cgroup whose memory is swapped, whoever
+ * reclaims it, and is never delayed, even for offline: a delayed swap-out
+ * would stall reclaim for everyone.
+ */
+TEST_F(io, swap_charged_to_owner_never_delayed)
+{
+	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, cg_write(self->offline, "memory.max", SWAP_LIMIT));
+	ASSERT_EQ(0, set_io(self, self->top, "class=online"));
+	ASSERT_EQ(0, set_io(self, self->online, "class=online target=1"));
+	ASSERT_EQ(0, set_io(self, self->offline, "class=offline"));
+	ASSERT_EQ(0, make_swap(self->disk)) TH_LOG("swap area: %s", strerror(errno));
+	/* Online misses its target all along: offline data I/O would be delayed. */
+	ASSERT_GT(io_child(self, self->online, 0, false, NULL), 0);
+	/* The only swap area is the test disk. */
+	EXPECT_EQ(0, in_child(self, self->offline, touch_memory))
+		TH_LOG("the child did not swap");
+	log_stats(_metadata, self);
+	EXPECT_GT(stat_of(self, self->offline, "completions"), 0)
+		TH_LOG("offline's swap-out was not charged to it");
+	EXPECT_EQ(0, stat_of(self, self->offline, "delayed"));
+	stop_children(self);
+	EXPECT_EQ(0, swapoff(self->disk));
 }
 
 TEST_HARNESS_MAIN
