@@ -94,7 +94,7 @@ BENCH_SECONDS ?= 10
 BENCH_REPS ?= 3
 
 # Workload tools from Debian's packages, copied into the guest with their libraries.
-BENCH_TOOLS := fio hackbench
+BENCH_TOOLS := fio hackbench cyclictest stress-ng
 
 bench-initramfs: modules selftests
 	@$(MAKE) -s -C bench OUTPUT=$(BUILD)/bench-bin

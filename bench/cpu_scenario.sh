@@ -1,31 +1,29 @@
 #!/bin/sh
-# CPU scenario, run in the guest: an online request loop (cpu_wakeup: a
-# wakeup every 1 ms, 200 us of work each, pinned to CPU 0 as cyclictest
-# -a would be) against one offline CPU hog per CPU. Modes in one boot:
-# online alone; the hogs alone (the offline work the machine can do);
-# co-located on stock behaviour (module unloaded); co-located with
+# CPU scenario, run in the guest: online wakeup latency (cyclictest with
+# SCHED_OTHER, one thread pinned to CPU 0, a wakeup every 1 ms) against
+# one offline CPU hog per CPU (stress-ng's cpu stressor). Modes in one
+# boot: online alone; the hogs alone (the offline work the machine can
+# do); co-located on stock behaviour (module unloaded); co-located with
 # coloc_cpu, online cpu.bvt_warp_ns 1 (coloc_bvt1) and 2 (coloc, with the
-# SMT expeller), offline -1. One JSON line per run: BENCH {...}; "offline_work" is millions of hog loop
-# iterations.
+# SMT expeller), offline -1. One JSON line per run: BENCH {...};
+# "offline_work" is stress-ng's bogo operations per second.
 # Usage: cpu_scenario.sh SECONDS REPS
 secs=$1
 reps=$2
 . /bench/lib.sh
-PERIOD_US=1000
-WORK_US=200
 ncpu=$(grep -c ^processor /proc/cpuinfo)
 
 echo +cpu > $CG/cgroup.subtree_control
 mkdir -p $CG/online $CG/offline
 
-online() { in_cgroup online "$B/cpu_wakeup $PERIOD_US $WORK_US $secs 0"; }
+online() { in_cgroup online "$B/cyclictest_report $secs"; }
 
 # co_located MODE: the hogs on every CPU, 1 s of warm-up, then online.
 co_located() {
 	hogs_start cpu "$ncpu" offline
 	sleep 1
 	out=$(online); rc=$?
-	report cpu "$1" $r "$out" $rc "$(hogs_stop cpu "$ncpu" 1000000)"
+	report cpu "$1" $r "$out" $rc "$(hogs_stop cpu "$ncpu")"
 }
 
 r=1
@@ -36,7 +34,7 @@ while [ $r -le "$reps" ]; do
 
 	# The hogs alone, as long as in the co-located modes.
 	hogs_start cpu "$ncpu" offline; sleep 1; sleep "$secs"
-	report cpu batch $r '{}' 0 "$(hogs_stop cpu "$ncpu" 1000000)"
+	report cpu batch $r '{}' 0 "$(hogs_stop cpu "$ncpu")"
 
 	co_located stock
 

@@ -5,6 +5,11 @@ CG=/sys/fs/cgroup
 MODDIR=/lib/modules/coloc
 HOGS=/tmp/hogs
 
+# POSIX shared memory, which cyclictest and stress-ng use.
+if ! grep -q " /dev/shm " /proc/mounts; then
+	mkdir -p /dev/shm && mount -t tmpfs -o mode=1777 shm /dev/shm
+fi
+
 # in_cgroup CGROUP CMD...: run CMD (a shell word list) in /CGROUP.
 in_cgroup() {
 	cg=$1
@@ -35,7 +40,7 @@ nullb_remove() {
 # Offline jobs that count their work until SIGTERM, then write it to the
 # file given as their last argument. hog_cmd_KIND I prints the command of
 # the I-th job of a kind.
-hog_cmd_cpu() { echo "$B/cpu_hog"; }
+hog_cmd_cpu() { echo "$B/stress_cpu_hog"; }
 # Each writer has its own 128 MiB of the disk, from 1 GiB on.
 hog_cmd_io() { echo "$B/io_hog $IO_DISK 262144 $((1024 + $1 * 128)) 128"; }
 

@@ -2,13 +2,14 @@
 # Mixed scenario, run in the guest: the online service does CPU, I/O and
 # memory work at once (cpu_wakeup pinned to CPU 0, fio random reads,
 # mem_latency allocations, all in /online), while offline runs all three
-# kinds of batch job at once in /offline (a CPU hog per CPU, 8 writers,
-# 4 resubmitting memory hogs that overcommit the guest). Modes in one
-# boot: online alone, co-located on stock behaviour (modules unloaded),
-# co-located with coloc_cpu, coloc_io and coloc_mem loaded and configured
-# as in the single-resource scenarios. One result line per probe and run:
+# kinds of batch job at once in /offline (a stress-ng cpu stressor per
+# CPU, 8 writers, 4 resubmitting memory hogs that overcommit the guest).
+# Modes in one boot: online alone, co-located on stock behaviour (modules
+# unloaded), co-located with coloc_cpu, coloc_io and coloc_mem loaded and
+# configured as in the single-resource scenarios. One result line per probe and run:
 # scenarios mixed_cpu, mixed_io and mixed_mem, each with the offline work
-# of its own kind (millions of hog iterations, MB written, MB touched).
+# of its own kind (stress-ng bogo operations per second, MB written, MB
+# touched).
 # Usage: mixed_scenario.sh SECONDS REPS
 secs=$1
 reps=$2
@@ -48,7 +49,7 @@ run() {
 	work_cpu=0 work_io=0 work_mem=0
 	if [ "$1" != alone ]; then
 		# The memory hogs' stop kills whatever is left in /offline: last.
-		work_cpu=$(hogs_stop cpu "$ncpu" 1000000)
+		work_cpu=$(hogs_stop cpu "$ncpu")
 		work_io=$(hogs_stop io $WRITERS)
 		work_mem=$(mem_hogs_stop offline)
 	fi

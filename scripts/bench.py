@@ -79,7 +79,7 @@ def summarize(runs):
                 # Online operations per second, where a scenario says how long it ran.
                 "ops_per_s": statistics.median(x["online"].get("chunks", 0) / x["seconds"]
                                                for x in rs) if "seconds" in rs[0] else None,
-                # Memory: MB the offline jobs touched; CPU: millions of hog iterations.
+                # Memory: MB the offline jobs touched; CPU: stress-ng bogo operations/s.
                 "offline_work": statistics.median(x.get("offline_work", x.get("offline_mb", 0))
                                                   for x in rs),
             }
@@ -235,7 +235,7 @@ def main():
                       if r["ops_vs_unpatched"] is not None else "")
                 print(f"{'':21} online {r['ops_per_s']:.0f} ops/s, "
                       f"{fmt(r['ops_ratio'], '{:.4f}')} x alone{vs}")
-    print("offline: memory = MB touched by the batch jobs, cpu = millions of hog iterations, "
+    print("offline: memory = MB touched by the batch jobs, cpu = stress-ng bogo operations/s, "
           "io = MB written (batch = the offline jobs alone; batch_coloc = the same with "
           "coloc loaded and online idle)")
     print(f"==> {args.out}/results.json, " + ", ".join(plots))

@@ -12,7 +12,7 @@ APT_PKGS=(
 	linux-source-6.12
 	make gcc libc6-dev python3 git
 	quilt debhelper debootstrap rsync
-	fio rt-tests
+	fio rt-tests stress-ng
 )
 
 log() { printf 'deps: %s\n' "$*"; }

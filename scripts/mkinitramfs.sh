@@ -38,7 +38,9 @@ done
 # Benchmark programs and scenarios, when built (BENCH_DIR).
 if [ -n "${BENCH_DIR:-}" ]; then
 	mkdir -p "$stage/bench"
-	cp "$BENCH_DIR"/* "$COLOC_TOP"/bench/*_scenario.sh "$COLOC_TOP/bench/lib.sh" "$COLOC_TOP/bench/fio_randread" "$stage/bench/"
+	cp "$BENCH_DIR"/* "$COLOC_TOP"/bench/*_scenario.sh "$COLOC_TOP/bench/lib.sh" \
+		"$COLOC_TOP/bench/fio_randread" "$COLOC_TOP/bench/cyclictest_report" \
+		"$COLOC_TOP/bench/stress_cpu_hog" "$stage/bench/"
 fi
 # Workload tools from Debian's packages (BENCH_TOOLS: command names), in
 # /bin, with the shared libraries and loader they link against at their
