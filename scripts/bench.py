@@ -93,6 +93,10 @@ def summarize(runs):
             row["ops_vs_unpatched"] = (row["ops_per_s"] / unpatched_ops
                                        if unpatched_ops and row["ops_per_s"] is not None
                                        else None)
+        batch = rows.get("batch", {}).get("offline_work")
+        for mode, row in rows.items():
+            row["offline_kept"] = (row["offline_work"] / batch
+                                   if batch and mode not in ("alone", "batch") else None)
         table[scen] = rows
     return table
 
@@ -118,6 +122,8 @@ def svg(table, path):
         f.write("\n".join(parts))
 
 
+MODES = ("unpatched", "alone", "batch", "stock", "coloc_bvt1", "coloc_idle", "coloc",
+         "batch_coloc")
 COLOURS = {"unpatched": "#937860", "alone": "#4c72b0", "stock": "#c44e52",
            "coloc_bvt1": "#8172b2", "coloc_idle": "#64b5cd", "coloc": "#55a868"}
 
@@ -168,10 +174,47 @@ def dist_svg(scen, runs, path):
     return True
 
 
+def report(runs, out):
+    """Summarizes @runs: results.json and the plots in @out, the table on stdout."""
+    table = summarize(runs)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"runs": runs, "summary": table}, f, indent=2)
+    svg(table, os.path.join(out, "online_p99.svg"))
+    plots = [f"{out}/online_p99.svg"]
+    for scen in table:
+        path = os.path.join(out, f"latency_{scen}.svg")
+        if dist_svg(scen, [r for r in runs if r["scenario"] == scen], path):
+            plots.append(path)
+
+    fmt = (lambda v, f: f.format(v) if v is not None else "-")  # noqa: E731
+    print(f"{'scenario':14} {'mode':11} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
+          f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10} {'kept':>6}")
+    for scen, rows in table.items():
+        for mode in MODES:
+            r = rows.get(mode)
+            if not r:
+                continue
+            rng = (f"{r['p99_us_range'][0]:.0f}-{r['p99_us_range'][1]:.0f}"
+                   if r["p99_us_range"] else "-")
+            print(f"{scen:14} {mode:11} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
+                  f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng:>17} {fmt(r['p99_ratio'], '{:.2f}'):>8} "
+                  f"{r['online_oom_kills']:>12} {r['offline_work']:>10.0f} "
+                  f"{fmt(r['offline_kept'], '{:.0%}'):>6}")
+            if r["ops_per_s"] is not None:
+                vs = (f", {r['ops_vs_unpatched']:.4f} x unpatched"
+                      if r["ops_vs_unpatched"] is not None else "")
+                print(f"{'':27} online {r['ops_per_s']:.0f} ops/s, "
+                      f"{fmt(r['ops_ratio'], '{:.4f}')} x alone{vs}")
+    print("offline: memory = MB touched by the batch jobs, cpu = stress-ng bogo operations/s, "
+          "io = MB written; kept = offline work against batch, the offline jobs alone "
+          "(batch_coloc: the same with coloc loaded and online idle)")
+    print(f"==> {out}/results.json, " + ", ".join(plots))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--kernel")
+    ap.add_argument("--initrd")
     ap.add_argument("--kernel-unpatched",
                     help="the kernel built without the series: hook-overhead baseline")
     ap.add_argument("--out", default="build/bench")
@@ -184,7 +227,18 @@ def main():
     ap.add_argument("--no-icount", dest="icount", action="store_false",
                     help="multi-threaded TCG in real time: each vCPU runs on its own host "
                          "thread, at the price of host noise in the figures")
+    ap.add_argument("--from-results", metavar="JSON",
+                    help="no boot: summarize the runs of an earlier results.json again")
     args = ap.parse_args()
+
+    if args.from_results:
+        with open(args.from_results) as f:
+            runs = json.load(f)["runs"]
+        os.makedirs(args.out, exist_ok=True)
+        report(runs, args.out)
+        return
+    if not args.kernel or not args.initrd:
+        ap.error("--kernel and --initrd are required")
 
     print(f"==> benchmarks: {args.reps} x {args.seconds} s per mode, guest "
           f"{'-icount' if args.icount else 'multi-threaded TCG, real time'}, "
@@ -207,38 +261,7 @@ def main():
         if cpus:
             sys.exit("bench: " + cpus[0])
         runs += these
-    table = summarize(runs)
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"runs": runs, "summary": table}, f, indent=2)
-    svg(table, os.path.join(args.out, "online_p99.svg"))
-    plots = [f"{args.out}/online_p99.svg"]
-    for scen in table:
-        path = os.path.join(args.out, f"latency_{scen}.svg")
-        if dist_svg(scen, [r for r in runs if r["scenario"] == scen], path):
-            plots.append(path)
-
-    print(f"{'scenario':10} {'mode':10} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
-          f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10}")
-    for scen, rows in table.items():
-        for mode in ("unpatched", "alone", "batch", "stock", "coloc_bvt1", "coloc_idle",
-                     "coloc", "batch_coloc"):
-            r = rows.get(mode)
-            if not r:
-                continue
-            rng = f"{r['p99_us_range'][0]:.0f}-{r['p99_us_range'][1]:.0f}" if r["p99_us_range"] else "-"
-            fmt = (lambda v, f: f.format(v) if v is not None else "-")
-            print(f"{scen:10} {mode:10} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
-                  f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng:>17} {fmt(r['p99_ratio'], '{:.2f}'):>8} "
-                  f"{r['online_oom_kills']:>12} {r['offline_work']:>10.0f}")
-            if r["ops_per_s"] is not None:
-                vs = (f", {r['ops_vs_unpatched']:.4f} x unpatched"
-                      if r["ops_vs_unpatched"] is not None else "")
-                print(f"{'':21} online {r['ops_per_s']:.0f} ops/s, "
-                      f"{fmt(r['ops_ratio'], '{:.4f}')} x alone{vs}")
-    print("offline: memory = MB touched by the batch jobs, cpu = stress-ng bogo operations/s, "
-          "io = MB written (batch = the offline jobs alone; batch_coloc = the same with "
-          "coloc loaded and online idle)")
-    print(f"==> {args.out}/results.json, " + ", ".join(plots))
+    report(runs, args.out)
 
 
 if __name__ == "__main__":

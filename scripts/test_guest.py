@@ -173,6 +173,13 @@ class BenchSummary(unittest.TestCase):
         self.assertAlmostEqual(rows["coloc"]["ops_vs_unpatched"], 0.9)
         self.assertAlmostEqual(rows["alone"]["ops_vs_unpatched"], 0.99)
 
+    def test_offline_kept_against_batch(self):
+        runs = [run("io", "batch", 1, 0, chunks=0), run("io", "coloc", 1, 9)]
+        runs[0]["offline_work"], runs[1]["offline_work"] = 400, 300
+        rows = bench.summarize(runs)["io"]
+        self.assertAlmostEqual(rows["coloc"]["offline_kept"], 0.75)
+        self.assertIsNone(rows["batch"]["offline_kept"])
+
     def test_a_killed_run_has_no_percentiles(self):
         runs = [run("memory", "alone", 1, 100), run("memory", "stock", 1, 0, chunks=0)]
         rows = bench.summarize(runs)["memory"]
