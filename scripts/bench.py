@@ -69,19 +69,23 @@ def summarize(runs):
                    if x["online"].get("chunks") and "p99_us" in x["online"]]
             p50 = [x["online"]["p50_us"] for x in rs
                    if x["online"].get("chunks") and "p50_us" in x["online"]]
+            ops = ([x["online"].get("chunks", 0) / x["seconds"] for x in rs]
+                   if "seconds" in rs[0] else [])
+            work = [x.get("offline_work", x.get("offline_mb", 0)) for x in rs]
             rows[mode] = {
                 "runs": len(rs),
                 "online_completed": sum(1 for x in rs if x["exit"] == 0),
                 "online_oom_kills": sum(x["online_oom_kills"] for x in rs),
                 "p50_us": statistics.median(p50) if p50 else None,
+                "p50_us_range": [min(p50), max(p50)] if p50 else None,
                 "p99_us": statistics.median(p99) if p99 else None,
                 "p99_us_range": [min(p99), max(p99)] if p99 else None,
                 # Online operations per second, where a scenario says how long it ran.
-                "ops_per_s": statistics.median(x["online"].get("chunks", 0) / x["seconds"]
-                                               for x in rs) if "seconds" in rs[0] else None,
+                "ops_per_s": statistics.median(ops) if ops else None,
+                "ops_per_s_range": [min(ops), max(ops)] if ops else None,
                 # Memory: MB the offline jobs touched; CPU: stress-ng bogo operations/s.
-                "offline_work": statistics.median(x.get("offline_work", x.get("offline_mb", 0))
-                                                  for x in rs),
+                "offline_work": statistics.median(work),
+                "offline_work_range": [min(work), max(work)],
             }
         alone = rows.get("alone", {}).get("p99_us")
         alone_ops = rows.get("alone", {}).get("ops_per_s")
@@ -187,23 +191,25 @@ def report(runs, out):
             plots.append(path)
 
     fmt = (lambda v, f: f.format(v) if v is not None else "-")  # noqa: E731
+    rng = (lambda v: f"{v[0]:.0f}-{v[1]:.0f}" if v else "-")  # noqa: E731
     print(f"{'scenario':14} {'mode':11} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
-          f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10} {'kept':>6}")
+          f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10} "
+          f"{'offline range':>15} {'kept':>6}")
     for scen, rows in table.items():
         for mode in MODES:
             r = rows.get(mode)
             if not r:
                 continue
-            rng = (f"{r['p99_us_range'][0]:.0f}-{r['p99_us_range'][1]:.0f}"
-                   if r["p99_us_range"] else "-")
             print(f"{scen:14} {mode:11} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
-                  f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng:>17} {fmt(r['p99_ratio'], '{:.2f}'):>8} "
-                  f"{r['online_oom_kills']:>12} {r['offline_work']:>10.0f} "
+                  f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng(r['p99_us_range']):>17} "
+                  f"{fmt(r['p99_ratio'], '{:.2f}'):>8} {r['online_oom_kills']:>12} "
+                  f"{r['offline_work']:>10.0f} {rng(r['offline_work_range']):>15} "
                   f"{fmt(r['offline_kept'], '{:.0%}'):>6}")
             if r["ops_per_s"] is not None:
                 vs = (f", {r['ops_vs_unpatched']:.4f} x unpatched"
                       if r["ops_vs_unpatched"] is not None else "")
-                print(f"{'':27} online {r['ops_per_s']:.0f} ops/s, "
+                print(f"{'':27} online {r['ops_per_s']:.0f} ops/s "
+                      f"({rng(r['ops_per_s_range'])}), "
                       f"{fmt(r['ops_ratio'], '{:.4f}')} x alone{vs}")
     print("offline: memory = MB touched by the batch jobs, cpu = stress-ng bogo operations/s, "
           "io = MB written; kept = offline work against batch, the offline jobs alone "
