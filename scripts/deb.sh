@@ -14,6 +14,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 VERSION=$(cat "$COLOC_TOP/VERSION")
+# The policy modules; coloc_test is the selftests' fixture and needs the
+# test hook (CONFIG_COLOC_HOOK_TEST), which production kernels leave out.
+PACKAGED_MODULES=$(ls "$COLOC_TOP"/modules/*/*.ko | grep -v '/coloc_test\.ko$')
 DEBIAN_SUITE=bookworm
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
@@ -69,7 +72,7 @@ build() {
 	trap 'rm -rf "$stage"' RETURN
 	mkdir -p "$stage/DEBIAN" "$stage/lib/modules/$krel/updates/coloc"
 	local m
-	for m in "$COLOC_TOP"/modules/*/*.ko; do
+	for m in $PACKAGED_MODULES; do
 		install -m 0644 "$m" "$stage/lib/modules/$krel/updates/coloc/"
 	done
 	docdir=$stage/usr/share/doc/coloc-modules-$krel
@@ -189,7 +192,7 @@ check() {
 	# What landed is what the tests ran.
 	t kernel-is-tested-image cmp "$root/boot/vmlinuz-$krel" "$kdir/arch/x86/boot/bzImage"
 	local m name
-	for m in "$COLOC_TOP"/modules/*/*.ko; do
+	for m in $PACKAGED_MODULES; do
 		name=$(basename "$m" .ko)
 		t "modules/$name" sh -c "
 			cmp '$root/lib/modules/$krel/updates/coloc/$name.ko' '$m' &&
@@ -197,6 +200,7 @@ check() {
 			chroot '$root' modprobe -S '$krel' --show-depends '$name' |
 				grep -q 'updates/coloc/$name.ko'"
 	done
+	t no-test-fixture test ! -e "$root/lib/modules/$krel/updates/coloc/coloc_test.ko"
 	t colocctl-runs sh -c "chroot '$root' colocctl --version | grep -qx 'colocctl $VERSION'"
 	# Outside a coloc kernel, status says so instead of failing.
 	t colocctl-status in_root colocctl status

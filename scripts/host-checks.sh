@@ -89,4 +89,10 @@ result "dist/tarball" "$log" $?
 "$COLOC_TOP/scripts/deb.sh" build "$kdir" "$COLOC_TOP/build/deb" > "$log" 2>&1
 rc=$?
 result "deb/build" "$log" $rc
-[ $rc = 0 ] && "$COLOC_TOP/scripts/deb.sh" check "$COLOC_TOP/build/deb" "$kdir"
+if [ $rc = 0 ]; then
+	# A check that cannot even start (no chroot) is a failed one, not an
+	# aborted run: the guest's tests still run and report.
+	"$COLOC_TOP/scripts/deb.sh" check "$COLOC_TOP/build/deb" "$kdir" ||
+		echo "not ok deb/check"
+fi
+exit 0
