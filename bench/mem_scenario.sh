@@ -3,8 +3,9 @@
 # working set, allocating 16 MiB chunks) against offline batch jobs that
 # overcommit the machine and are resubmitted when killed. Three modes in
 # one boot: online alone, co-located on stock behaviour, co-located with
-# coloc_mem (online memory.priority 12, offline 0, priority OOM on at the
-# root). One JSON line per run: BENCH {...}
+# coloc_mem (online memory.priority 12 and memory.wmark_min_adj -25,
+# offline 0 and +50, priority OOM on at the root). One JSON line per run:
+# BENCH {...}
 # Usage: mem_scenario.sh SECONDS REPS
 secs=$1
 reps=$2
@@ -35,6 +36,8 @@ while [ $r -le "$reps" ]; do
 	insmod $MODDIR/coloc_mem.ko
 	echo 12 > $CG/online/memory.priority
 	echo 0 > $CG/offline/memory.priority
+	echo -25 > $CG/online/memory.wmark_min_adj
+	echo 50 > $CG/offline/memory.wmark_min_adj
 	echo 1 > $CG/memory.use_priority_oom
 	mem_hogs_start $NR_HOGS $HOG_MB offline; sleep 2
 	run_online coloc

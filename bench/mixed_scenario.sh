@@ -74,6 +74,8 @@ while [ $r -le "$reps" ]; do
 	echo 1000 > /sys/kernel/coloc/io/max_delay_ms
 	echo 12 > $CG/online/memory.priority
 	echo 0 > $CG/offline/memory.priority
+	echo -25 > $CG/online/memory.wmark_min_adj
+	echo 50 > $CG/offline/memory.wmark_min_adj
 	echo 1 > $CG/memory.use_priority_oom
 	run coloc
 	echo 0 > $CG/memory.use_priority_oom

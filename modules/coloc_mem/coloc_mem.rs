@@ -22,24 +22,58 @@
 //!   `memory.high`) a worker reclaims the cgroup in the background...
 //! - `memory.wmark_scale_factor` (1-1000, in 1/10000 of the limit, default
 //!   50, inherited): ...down to the high watermark minus this much.
+//! - `memory.wmark_min_adj` (-25..50, default 0, not on the root): under
+//!   machine-wide pressure, the percentage by which the cgroup's tasks move
+//!   the min watermark of every zone. Negative lets an online cgroup
+//!   allocate below it; positive raises it for an offline cgroup, whose
+//!   tasks then sleep (1 to 100 ms at a time, at most 1 s per allocation)
+//!   instead of reclaiming directly while the zones are below it. The value
+//!   in force is the highest (most conservative) on the path from the root,
+//!   so a delegated subtree cannot give itself more of the reserves than its
+//!   parent has.
+//! Global priority reclaim: reclaim of the whole machine runs in passes of
+//! decreasing scan priority (12, the gentlest, down to 0). A cgroup whose
+//! priority in force is P is left alone by the passes above 13 - P: the
+//! first pass reclaims cgroups of priority 0 and 1, each further pass one
+//! level more, and the pass at scan priority 1 (kswapd's last) and 0
+//! (direct reclaim's last, where the kernel never asks) reclaim every
+//! cgroup. The priority in force is the lowest on the path from the root,
+//! so a delegated subtree cannot shield itself from reclaim ahead of its
+//! parent. `memory.min` always wins; `memory.low` applies among the
+//! cgroups a pass reclaims. Not applied by the multi-gen LRU. Knobs in
+//! `/sys/kernel/coloc/memory/` (root only): `priority_reclaim` (0/1,
+//! default 1) and `stat` (`priority_reclaim_skips`, cgroups left for a
+//! later pass).
+//!
 //! - `memory.exstat` (read-only): `wmark_reclaim_work_ms` and
-//!   `wmark_reclaimed_pages`, this cgroup's background reclaim, and
+//!   `wmark_reclaimed_pages`, this cgroup's background reclaim;
+//!   `wmark_min_throttled_ms`, the time its tasks slept for a raised min
+//!   watermark, and `wmark_min_adj_effective`, the value in force;
 //!   `priority_oom_kills`, priority-OOM victims chosen in its subtree.
 //!
 //! The values are kept in the kernel's memory cgroups and survive an
 //! unload and reload of the module; unloaded, they are ignored.
 
-use core::{fmt::Write, ops::ControlFlow};
+use core::{
+    fmt::Write,
+    ops::ControlFlow,
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+};
 use kernel::{
     c_str,
     cgroup::{self, Css, File, Scope, SeqFile, Subsys},
     coloc::{
         self, knob,
         oom::{self, OomControl, OomPolicy, Scan},
+        order::{self, ReclaimOrder, DEF_PRIORITY},
         reclaim::{self, MemcgReclaim},
+        watermark::{self, MinWatermark},
     },
     memcg::MemCgroup,
     prelude::*,
+    str::CStr,
+    sync::Arc,
+    sysfs::{self, Attribute, Page, Parent},
     time::Ktime,
     types::ARef,
 };
@@ -48,7 +82,7 @@ module! {
     type: ColocMem,
     name: "coloc_mem",
     author: "coloc developers",
-    description: "coloc: memory cgroup priority (priority OOM, background reclaim)",
+    description: "coloc: memory cgroup priority (priority OOM and reclaim, background reclaim, min watermark)",
     license: "GPL",
 }
 
@@ -61,6 +95,10 @@ const WMARK_RATIO_RANGE: core::ops::RangeInclusive<u64> = 0..=100;
 /// `memory.wmark_scale_factor` range and default, in 1/10000 of the limit.
 const WMARK_SCALE_RANGE: core::ops::RangeInclusive<u64> = 1..=1000;
 const WMARK_SCALE_DEFAULT: u64 = 50;
+
+/// `memory.wmark_min_adj` range, percent of the min watermark.
+const WMARK_MIN_ADJ_RANGE: core::ops::RangeInclusive<i64> =
+    watermark::ADJ_MIN as i64..=watermark::ADJ_MAX as i64;
 
 /// Pages asked of one reclaim call, and the most calls one worker run makes.
 const RECLAIM_BATCH: u64 = 1024;
@@ -208,6 +246,107 @@ impl MemcgReclaim for Wmark {
     }
 }
 
+/// The `memory.wmark_min_adj` in force: the highest on the path from the root.
+fn wmark_min_adj(memcg: &MemCgroup) -> i32 {
+    memcg
+        .css()
+        .ancestors()
+        .filter_map(MemCgroup::from_css)
+        .filter(|m| !m.is_root())
+        .map(MemCgroup::coloc_wmark_min_adj)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The min watermark for allocations under machine-wide pressure.
+struct MinAdj;
+
+#[vtable]
+impl MinWatermark for MinAdj {
+    fn wmark_min_adj(&self, memcg: &MemCgroup) -> i32 {
+        wmark_min_adj(memcg)
+    }
+}
+
+/// The `memory.priority` in force for reclaim: the lowest on the path from the root.
+fn reclaim_priority(memcg: &MemCgroup) -> i32 {
+    memcg
+        .css()
+        .ancestors()
+        .filter_map(MemCgroup::from_css)
+        .filter(|m| !m.is_root())
+        .map(MemCgroup::coloc_priority)
+        .min()
+        .unwrap_or(0)
+}
+
+/// Global priority reclaim's switch and counter, shared with its knobs.
+struct PriorityReclaim {
+    enabled: AtomicBool,
+    skips: AtomicU64,
+}
+
+/// The order of global reclaim: low priorities first.
+struct Order(Arc<PriorityReclaim>);
+
+#[vtable]
+impl ReclaimOrder for Order {
+    fn skip(&self, memcg: &MemCgroup, scan_priority: i32) -> bool {
+        if !self.0.enabled.load(Ordering::Relaxed) {
+            return false;
+        }
+        // Pass DEF_PRIORITY reclaims priorities 0 and 1, each later pass one more.
+        let skip = reclaim_priority(memcg) > DEF_PRIORITY + 1 - scan_priority;
+        if skip {
+            self.0.skips.fetch_add(1, Ordering::Relaxed);
+        }
+        skip
+    }
+}
+
+/// `/sys/kernel/coloc/memory/`.
+struct Knobs(Arc<PriorityReclaim>);
+
+impl Knobs {
+    const PRIORITY_RECLAIM: usize = 0;
+    const STAT: usize = 1;
+}
+
+impl sysfs::Attributes for Knobs {
+    const DIR: Option<&'static CStr> = Some(c_str!("memory"));
+    const ATTRS: &'static [Attribute] = &[
+        Attribute::root_only(c_str!("priority_reclaim")),
+        Attribute::read_only(c_str!("stat")),
+    ];
+
+    fn show(&self, attr: usize, out: &mut Page<'_>) -> Result {
+        let p = &self.0;
+        match attr {
+            Self::PRIORITY_RECLAIM => {
+                writeln!(out, "{}", p.enabled.load(Ordering::Relaxed) as u8)?
+            }
+            Self::STAT => writeln!(
+                out,
+                "priority_reclaim_skips {}",
+                p.skips.load(Ordering::Relaxed)
+            )?,
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    fn store(&self, attr: usize, input: &[u8]) -> Result {
+        match attr {
+            Self::PRIORITY_RECLAIM => {
+                let on = knob::parse_u64(input, 0..=1)?;
+                self.0.enabled.store(on == 1, Ordering::Relaxed);
+            }
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+}
+
 struct Files;
 
 impl Files {
@@ -215,7 +354,8 @@ impl Files {
     const USE_PRIORITY_OOM: usize = 1;
     const WMARK_RATIO: usize = 2;
     const WMARK_SCALE_FACTOR: usize = 3;
-    const EXSTAT: usize = 4;
+    const WMARK_MIN_ADJ: usize = 4;
+    const EXSTAT: usize = 5;
 }
 
 impl cgroup::Files for Files {
@@ -225,6 +365,7 @@ impl cgroup::Files for Files {
         File::read_write(c_str!("use_priority_oom")),
         File::read_write(c_str!("wmark_ratio")).scope(Scope::NotOnRoot),
         File::read_write(c_str!("wmark_scale_factor")).scope(Scope::NotOnRoot),
+        File::read_write(c_str!("wmark_min_adj")).scope(Scope::NotOnRoot),
         File::read_only(c_str!("exstat")),
     ];
 
@@ -235,6 +376,7 @@ impl cgroup::Files for Files {
             Self::USE_PRIORITY_OOM => writeln!(out, "{}", memcg.coloc_use_priority_oom() as u8)?,
             Self::WMARK_RATIO => writeln!(out, "{}", memcg.coloc_wmark_ratio())?,
             Self::WMARK_SCALE_FACTOR => writeln!(out, "{}", wmark_scale_factor(memcg))?,
+            Self::WMARK_MIN_ADJ => writeln!(out, "{}", memcg.coloc_wmark_min_adj())?,
             Self::EXSTAT => {
                 writeln!(
                     out,
@@ -246,6 +388,12 @@ impl cgroup::Files for Files {
                     "wmark_reclaimed_pages {}",
                     memcg.coloc_wmark_reclaimed()
                 )?;
+                writeln!(
+                    out,
+                    "wmark_min_throttled_ms {}",
+                    memcg.coloc_wmark_min_throttled_ns() / 1_000_000
+                )?;
+                writeln!(out, "wmark_min_adj_effective {}", wmark_min_adj(memcg))?;
                 writeln!(
                     out,
                     "priority_oom_kills {}",
@@ -276,6 +424,10 @@ impl cgroup::Files for Files {
                 let factor = knob::parse_u64(input, WMARK_SCALE_RANGE)?;
                 memcg.set_coloc_wmark_scale_factor(factor as i32);
             }
+            Self::WMARK_MIN_ADJ => {
+                let adj = knob::parse_i64(input, WMARK_MIN_ADJ_RANGE)?;
+                memcg.set_coloc_wmark_min_adj(adj as i32);
+            }
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -284,9 +436,12 @@ impl cgroup::Files for Files {
 
 struct ColocMem {
     // Dropped in declaration order: the policies first, the knobs, then the feature.
+    _order: coloc::hook::Registration<Order>,
+    _min_adj: coloc::hook::Registration<MinAdj>,
     _reclaim: coloc::hook::Registration<Wmark>,
     _oom: coloc::hook::Registration<PriorityOom>,
     _files: cgroup::Registration<Files>,
+    _knobs: sysfs::Registration<Knobs>,
     _feature: coloc::Feature,
 }
 
@@ -296,10 +451,23 @@ impl kernel::Module for ColocMem {
         let files = cgroup::Registration::new(Files)?;
         let oom = oom::register(PriorityOom, module)?;
         let reclaim = reclaim::register(Wmark, module)?;
+        let min_adj = watermark::register(MinAdj, module)?;
+        let priority_reclaim = Arc::new(
+            PriorityReclaim {
+                enabled: AtomicBool::new(true),
+                skips: AtomicU64::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(priority_reclaim.clone()))?;
+        let order = order::register(Order(priority_reclaim), module)?;
         Ok(ColocMem {
+            _order: order,
+            _min_adj: min_adj,
             _reclaim: reclaim,
             _oom: oom,
             _files: files,
+            _knobs: knobs,
             _feature: feature,
         })
     }

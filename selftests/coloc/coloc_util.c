@@ -314,3 +314,36 @@ char *coloc_cg_fresh(char *root, size_t len, const char *name)
 {
 	return coloc_cg_fresh_ctrl(root, len, name, "memory");
 }
+
+int coloc_zone_read(struct coloc_zone *best)
+{
+	struct coloc_zone z = { 0 };
+	char line[256];
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	long v;
+
+	if (!f)
+		return -1;
+	memset(best, 0, sizeof(*best));
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Node", 4)) {
+			if (z.managed > best->managed)
+				*best = z;
+			memset(&z, 0, sizeof(z));
+		} else if (sscanf(line, " pages free %ld", &v) == 1) {
+			z.free = v;
+		} else if (sscanf(line, " min %ld", &v) == 1) {
+			z.min = v;
+		} else if (sscanf(line, " low %ld", &v) == 1) {
+			z.low = v;
+		} else if (sscanf(line, " high %ld", &v) == 1) {
+			z.high = v;
+		} else if (sscanf(line, " managed %ld", &v) == 1) {
+			z.managed = v;
+		}
+	}
+	fclose(f);
+	if (z.managed > best->managed)
+		*best = z;
+	return best->managed > 0 && best->min < best->low && best->low < best->high ? 0 : -1;
+}

@@ -83,6 +83,17 @@ int coloc_cg_delegate(const char *path);
  */
 void coloc_oom_storm(const char *cg, size_t mb) __attribute__((noreturn));
 
+/* Free pages and watermarks of a memory zone, from /proc/zoneinfo. */
+struct coloc_zone {
+	long free, min, low, high, managed;
+};
+
+/*
+ * Reads the zone with the most managed pages, where user memory comes
+ * from, into @z. Returns 0, or -1 if /proc/zoneinfo makes no sense.
+ */
+int coloc_zone_read(struct coloc_zone *z);
+
 /* Runs @fn(arg) in a child with uid and gid COLOC_TEST_UID; its exit code. */
 int coloc_run_unprivileged(int (*fn)(void *arg), void *arg);
 

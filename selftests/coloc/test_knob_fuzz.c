@@ -37,6 +37,8 @@ static const struct knob knobs[] = {
 	{ "memory.use_priority_oom", 0, 1, true },
 	{ "memory.wmark_ratio", 0, 100, true },
 	{ "memory.wmark_scale_factor", 1, 1000, true },
+	{ "memory.wmark_min_adj", -25, 50, true },
+	{ COLOC_SYSFS "/memory/priority_reclaim", 0, 1, true },
 	{ "cpu.bvt_warp_ns", -1, 2, true },
 	{ COLOC_SYSFS "/cpu/starvation_limit_ms", 1, 10000, true },
 	{ COLOC_SYSFS "/cpu/starvation_slice_us", 100, 100000, true },

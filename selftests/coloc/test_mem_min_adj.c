@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * coloc_mem: memory.wmark_min_adj under machine-wide memory pressure.
+ *
+ * A filler process in a test cgroup allocates anonymous memory (the guest
+ * has no swap, so little can be reclaimed) until the free pages of the
+ * largest zone, read from /proc/zoneinfo, drop to a target between that
+ * zone's min and low watermarks, or lower. Where the target lies against
+ * the watermark as moved for the filler's cgroup says what the kernel
+ * must do:
+ *
+ * - +50 raises min halfway to low for an offline cgroup: below that, its
+ *   allocations sleep instead of reclaiming (memory.exstat
+ *   wmark_min_throttled_ms grows), and unloading the module releases them;
+ * - 0 (the control): the same target is reached without any sleep;
+ * - -25 lets an online cgroup go below min by a quarter of it with no
+ *   direct reclaim (/proc/vmstat allocstall_* stays put).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "../cgroup/cgroup_util.h"
+#include "coloc_util.h"
+
+#define PAGE 4096L
+
+#define BOOST "/proc/sys/vm/watermark_boost_factor"
+
+FIXTURE(min_adj) {
+	char root[PATH_MAX];
+	char *top, *cg;
+	pid_t filler;
+	char boost[32];
+};
+
+FIXTURE_SETUP(min_adj)
+{
+	ASSERT_EQ(0, coloc_load("coloc_mem"));
+	self->top = coloc_cg_fresh(self->root, sizeof(self->root), "coloc_min_adj_test");
+	ASSERT_NE(NULL, self->top);
+	self->cg = cg_name(self->top, "job");
+	ASSERT_EQ(0, cg_create(self->cg));
+	self->filler = 0;
+	/*
+	 * Watermark boosting raises every watermark for a while after
+	 * fragmentation events, which would move the targets under the
+	 * fillers' feet.
+	 */
+	ASSERT_LT(0, coloc_read(BOOST, self->boost, sizeof(self->boost) - 1));
+	ASSERT_EQ(0, coloc_write_str(BOOST, "0"));
+}
+
+FIXTURE_TEARDOWN(min_adj)
+{
+	if (self->filler > 0) {
+		kill(self->filler, SIGKILL);
+		waitpid(self->filler, NULL, 0);
+	}
+	coloc_cg_remove_tree(self->top);
+	free(self->cg);
+	free(self->top);
+	coloc_unload("coloc_mem");
+	coloc_write_str(BOOST, self->boost);
+}
+
+TEST_F(min_adj, knob)
+{
+	const char *out[] = { "-26", "51", "-100", "1000", NULL };
+	char path[PATH_MAX + 32];
+
+	EXPECT_EQ(0, cg_read_strcmp(self->cg, "memory.wmark_min_adj", "0\n"));
+	snprintf(path, sizeof(path), "%s/memory.wmark_min_adj", self->root);
+	EXPECT_EQ(-1, access(path, F_OK)) TH_LOG("no memory.wmark_min_adj on the root");
+
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "-25"));
+	EXPECT_EQ(0, cg_read_strcmp(self->cg, "memory.wmark_min_adj", "-25\n"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "50"));
+	snprintf(path, sizeof(path), "%s/memory.wmark_min_adj", self->cg);
+	EXPECT_EQ(0, coloc_check_rejects(path, out, "50\n"));
+
+	EXPECT_EQ(0, cg_read_strstr(self->cg, "memory.exstat", "wmark_min_throttled_ms 0\n"));
+	EXPECT_EQ(0, cg_read_strstr(self->root, "memory.exstat", "wmark_min_throttled_ms "));
+}
+
+static long effective(const char *cg)
+{
+	return cg_read_key_long((char *)cg, "memory.exstat", "wmark_min_adj_effective ");
+}
+
+/* The value in force is the highest on the path: a child never gets more of the reserves. */
+TEST_F(min_adj, hierarchy)
+{
+	char *child = cg_name(self->cg, "child");
+
+	ASSERT_NE(NULL, child);
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, cg_create(child));
+
+	ASSERT_EQ(0, cg_write(child, "memory.wmark_min_adj", "-25"));
+	EXPECT_EQ(0, effective(child)) TH_LOG("a parent at 0 grants no reserves");
+	ASSERT_EQ(0, cg_write(self->top, "memory.wmark_min_adj", "-25"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "-10"));
+	EXPECT_EQ(-10, effective(child));
+	EXPECT_EQ(-10, effective(self->cg));
+	EXPECT_EQ(-25, effective(self->top));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "30"));
+	EXPECT_EQ(30, effective(child)) TH_LOG("an offline parent throttles its subtree");
+	ASSERT_EQ(0, cg_write(child, "memory.wmark_min_adj", "50"));
+	EXPECT_EQ(50, effective(child));
+	EXPECT_EQ(0, cg_read_strcmp(child, "memory.wmark_min_adj", "50\n"));
+
+	/* Values survive an unload and reload of the module. */
+	ASSERT_EQ(0, coloc_unload("coloc_mem"));
+	ASSERT_EQ(0, coloc_load("coloc_mem"));
+	EXPECT_EQ(50, effective(child));
+	EXPECT_EQ(0, cg_read_strcmp(self->cg, "memory.wmark_min_adj", "30\n"));
+	free(child);
+}
+
+struct deleg {
+	char *deleg, *sub;
+};
+
+static int delegatee(void *arg)
+{
+	struct deleg *d = arg;
+
+	/* It cannot give its own cgroup access to the reserves... */
+	if (cg_write(d->deleg, "memory.wmark_min_adj", "-25") != -EACCES)
+		return 1;
+	if (cg_write(d->deleg, "cgroup.subtree_control", "+memory"))
+		return 2;
+	if (cg_create(d->sub))
+		return 3;
+	/* ...nor through a child it owns: the child writes, but stays at its parent's value. */
+	if (cg_write(d->sub, "memory.wmark_min_adj", "-25"))
+		return 4;
+	if (effective(d->sub) != 0)
+		return 5;
+	return 0;
+}
+
+TEST_F(min_adj, delegation)
+{
+	struct deleg d = { .deleg = self->cg, .sub = cg_name(self->cg, "sub") };
+
+	ASSERT_EQ(0, coloc_cg_delegate(d.deleg));
+	EXPECT_EQ(0, coloc_run_unprivileged(delegatee, &d));
+	EXPECT_EQ(0, cg_read_strcmp(d.deleg, "memory.wmark_min_adj", "0\n"));
+	free(d.sub);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sums the allocstall_* counters of /proc/vmstat: direct reclaim entries. */
+static long allocstalls(void)
+{
+	char line[128];
+	FILE *f = fopen("/proc/vmstat", "r");
+	long sum = 0, v;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "allocstall_", 11) && sscanf(strchr(line, ' '), "%ld", &v) == 1)
+			sum += v;
+	fclose(f);
+	return sum;
+}
+
+/* What the filler reports once it reached its target or gave up. */
+struct fill_report {
+	int reached;
+	long free, min, low;
+	/* Direct reclaim entries on the machine while it filled. */
+	long stalls;
+};
+
+/*
+ * Starts a filler in @cg that allocates until the zone's free pages are at
+ * most @target, giving up @linger seconds after they first dropped below
+ * @slow_below (where it may be throttled), or after two minutes. It
+ * reports through @report and then, with @hold, holds its memory until
+ * killed; without, it exits at once, so that nobody else has to allocate
+ * below min after it.
+ */
+static pid_t start_filler(const char *cg, long target, long slow_below, double linger,
+			  bool hold, struct fill_report *report)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		struct fill_report r = { 0 };
+		double start = now_s(), slow = 0;
+		long stalls = allocstalls();
+		struct coloc_zone z;
+
+		close(pfd[0]);
+		if (cg_enter_current((char *)cg) ||
+		    coloc_write_str("/proc/self/oom_score_adj", "1000"))
+			_exit(1);
+		while (!coloc_zone_read(&z)) {
+			long gap = z.free - target, pages;
+			char *p;
+
+			if (gap <= 0) {
+				r.reached = 1;
+				break;
+			}
+			if (z.free < slow_below && !slow)
+				slow = now_s();
+			if (now_s() - start > 120 || (slow && now_s() - slow > linger))
+				break;
+			/* Big steps far from the target, single pages close to it. */
+			pages = gap > 8192 ? gap / 2 : gap > 256 ? 32 : 1;
+			p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+			if (p == MAP_FAILED)
+				_exit(2);
+		}
+		r.free = z.free;
+		r.min = z.min;
+		r.low = z.low;
+		r.stalls = allocstalls() - stalls;
+		if (write(pfd[1], &r, sizeof(r)) != sizeof(r))
+			_exit(3);
+		if (!hold)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	if (pid > 0 && read(pfd[0], report, sizeof(*report)) != sizeof(*report)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(pfd[0]);
+	return pid;
+}
+
+static void stop_filler(FIXTURE_DATA(min_adj) *self)
+{
+	kill(self->filler, SIGKILL);
+	waitpid(self->filler, NULL, 0);
+	self->filler = 0;
+}
+
+static long throttled_ms(const char *cg)
+{
+	return cg_read_key_long((char *)cg, "memory.exstat", "wmark_min_throttled_ms ");
+}
+
+/*
+ * A quarter of the way from min to low: below the watermark an offline
+ * cgroup (+50) sees, above the one everyone else sees.
+ */
+static long offline_target(const struct coloc_zone *z)
+{
+	return z->min + (z->low - z->min) / 4;
+}
+
+static long offline_mark(const struct coloc_zone *z)
+{
+	return z->min + (z->low - z->min) / 2;
+}
+
+TEST_F_TIMEOUT(min_adj, offline_throttled_under_pressure, 300)
+{
+	struct fill_report r;
+	struct coloc_zone z;
+
+	ASSERT_EQ(0, coloc_zone_read(&z));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "50"));
+	self->filler = start_filler(self->cg, offline_target(&z), offline_mark(&z), 3, true, &r);
+	ASSERT_GT(self->filler, 0);
+	TH_LOG("zone free %ld (min %ld, low %ld), target %ld, reached %d",
+	       r.free, r.min, r.low, offline_target(&z), r.reached);
+	EXPECT_GT(throttled_ms(self->cg), 0);
+	stop_filler(self);
+}
+
+TEST_F_TIMEOUT(min_adj, normal_cgroup_not_throttled, 300)
+{
+	struct fill_report r;
+	struct coloc_zone z;
+
+	ASSERT_EQ(0, coloc_zone_read(&z));
+	self->filler = start_filler(self->cg, offline_target(&z), offline_mark(&z), 10, true, &r);
+	ASSERT_GT(self->filler, 0);
+	TH_LOG("zone free %ld (min %ld, low %ld), reached %d", r.free, r.min, r.low, r.reached);
+	EXPECT_EQ(1, r.reached);
+	EXPECT_EQ(0, throttled_ms(self->cg));
+	stop_filler(self);
+}
+
+/* Unloading the module ends the throttling: the filler reaches its target. */
+TEST_F_TIMEOUT(min_adj, unload_releases_throttled, 300)
+{
+	struct fill_report r;
+	struct coloc_zone z;
+	pid_t unloader;
+
+	ASSERT_EQ(0, coloc_zone_read(&z));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "50"));
+	unloader = fork();
+	ASSERT_GE(unloader, 0);
+	if (unloader == 0) {
+		struct coloc_zone now;
+
+		/* Once the filler is in the throttled range, unload. */
+		while (!coloc_zone_read(&now) && now.free >= offline_mark(&z))
+			usleep(10000);
+		sleep(1);
+		_exit(coloc_unload("coloc_mem") ? 1 : 0);
+	}
+	self->filler = start_filler(self->cg, offline_target(&z), offline_mark(&z), 30, true, &r);
+	ASSERT_GT(self->filler, 0);
+	TH_LOG("zone free %ld (min %ld, low %ld), reached %d", r.free, r.min, r.low, r.reached);
+	EXPECT_EQ(1, r.reached);
+	stop_filler(self);
+	kill(unloader, SIGKILL);
+	waitpid(unloader, NULL, 0);
+	EXPECT_FALSE(coloc_loaded("coloc_mem"));
+	ASSERT_EQ(0, coloc_load("coloc_mem"));
+}
+
+/*
+ * -25 moves min down to three quarters of it: an online filler gets to
+ * seven eighths of min, where everyone else would reclaim, without
+ * entering direct reclaim.
+ */
+TEST_F_TIMEOUT(min_adj, online_allocates_below_min, 300)
+{
+	struct fill_report r;
+	struct coloc_zone z;
+
+	ASSERT_EQ(0, coloc_zone_read(&z));
+	ASSERT_EQ(0, cg_write(self->top, "memory.wmark_min_adj", "-25"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "-25"));
+	self->filler = start_filler(self->cg, z.min - z.min / 8, z.min, 10, false, &r);
+	ASSERT_GT(self->filler, 0);
+	waitpid(self->filler, NULL, 0);
+	self->filler = 0;
+	TH_LOG("zone free %ld (min %ld), reached %d, direct reclaim %ld",
+	       r.free, r.min, r.reached, r.stalls);
+	EXPECT_EQ(1, r.reached);
+	EXPECT_LT(r.free, r.min);
+	EXPECT_EQ(0, r.stalls) TH_LOG("direct reclaim above the moved min");
+}
+
+/*
+ * The control: at 0 the same fill cannot get below min without direct
+ * reclaim (where, with nothing to reclaim, the filler is OOM-killed).
+ */
+TEST_F_TIMEOUT(min_adj, normal_cgroup_reclaims_below_min, 300)
+{
+	struct fill_report r = { 0 };
+	struct coloc_zone z;
+	pid_t pid;
+
+	ASSERT_EQ(0, coloc_zone_read(&z));
+	pid = start_filler(self->cg, z.min - z.min / 8, z.min, 10, false, &r);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	TH_LOG("filler %s, zone free %ld (min %ld), direct reclaim %ld",
+	       pid > 0 ? "reported" : "killed", r.free, r.min, r.stalls);
+	EXPECT_TRUE(pid < 0 || r.stalls > 0);
+}
+
+TEST_HARNESS_MAIN
