@@ -172,6 +172,11 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(prio_reclaim) *s
 {
 	long on0, off0, on1, off1;
 
+	/*
+	 * Earlier tests leave page cache and slab of their own at priority
+	 * 0, which reclaim would take before the offline cache.
+	 */
+	ASSERT_EQ(0, coloc_write_str("/proc/sys/vm/drop_caches", "3"));
 	self->pids[0] = start_holder(self->online, read_cache, 0);
 	ASSERT_GT(self->pids[0], 0);
 	self->pids[1] = start_holder(self->offline, read_cache, CACHE_MB);
