@@ -5,8 +5,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <regex.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +33,9 @@ FIXTURE_SETUP(core)
 FIXTURE_TEARDOWN(core)
 {
 	coloc_unload("coloc_test");
+	coloc_unload("coloc_mem");
+	coloc_unload("coloc_io");
+	coloc_unload("coloc_cpu");
 	coloc_unload("coloc_core");
 }
 
@@ -76,6 +83,59 @@ TEST_F(core, files_are_read_only)
 		/* Even root cannot write: there is no store method. */
 		EXPECT_EQ(-EACCES, coloc_write_str(files[i], "1\n")) TH_LOG("%s", files[i]);
 	}
+}
+
+/* Files under /sys/kernel/coloc an unprivileged user could open for writing. */
+static int writable_files, seen_files;
+
+static int check_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	int fd;
+
+	if (type != FTW_F)
+		return 0;
+	seen_files++;
+	fd = open(path, O_WRONLY);
+	if (fd >= 0 || errno != EACCES || (st->st_mode & 0022)) {
+		fprintf(stderr, "# %s: mode %o, unprivileged open for writing: %s\n", path,
+			st->st_mode & 0777, fd >= 0 ? "allowed" : strerror(errno));
+		writable_files++;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static int walk_unprivileged(void *arg)
+{
+	if (nftw(COLOC_SYSFS, check_file, 8, FTW_PHYS))
+		return 2;
+	return writable_files ? 1 : 0;
+}
+
+static int count_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	seen_files += type == FTW_F;
+	return 0;
+}
+
+/* With every module loaded, no file under /sys/kernel/coloc is writable but by root. */
+TEST_F(core, sysfs_knobs_are_root_only)
+{
+	const char *mods[] = { "coloc_core", "coloc_cpu", "coloc_io", "coloc_mem", "coloc_test",
+			       NULL };
+	const char **m;
+
+	for (m = mods; *m; m++)
+		if (coloc_load(*m))
+			break;
+	ASSERT_EQ(NULL, *m) TH_LOG("could not load %s", *m ? *m : "");
+	seen_files = 0;
+	ASSERT_EQ(0, nftw(COLOC_SYSFS, count_file, 8, FTW_PHYS));
+	TH_LOG("%d files under " COLOC_SYSFS, seen_files);
+	/* version, features, hooks, the test hook's, cpu/, io/ and memory/ knobs. */
+	EXPECT_GE(seen_files, 12);
+	EXPECT_EQ(0, coloc_run_unprivileged(walk_unprivileged, NULL));
 }
 
 TEST_F(core, lists_features_and_hooks)

@@ -29,7 +29,7 @@
 
 #define NULLB "/dev/nullb0"
 #define SWITCH COLOC_SYSFS "/memory/priority_reclaim"
-#define MB (1024L * 1024)
+#define MiB (1024L * 1024)
 #define CACHE_MB 256
 #define SQUEEZE_MB 96
 
@@ -113,7 +113,7 @@ static int read_cache(long offset_mb)
 	static char buf[1 << 20];
 	int fd = open(NULLB, O_RDONLY), i;
 
-	if (fd < 0 || lseek(fd, offset_mb * MB, SEEK_SET) < 0)
+	if (fd < 0 || lseek(fd, offset_mb * MiB, SEEK_SET) < 0)
 		return -1;
 	for (i = 0; i < CACHE_MB; i++)
 		if (read(fd, buf, sizeof(buf)) != sizeof(buf))
@@ -183,17 +183,17 @@ static void run(struct __test_metadata *_metadata, FIXTURE_DATA(prio_reclaim) *s
 	ASSERT_GT(self->pids[1], 0);
 	on0 = file_bytes(self->online);
 	off0 = file_bytes(self->offline);
-	ASSERT_GT(on0, CACHE_MB * MB / 2);
-	ASSERT_GT(off0, CACHE_MB * MB / 2);
+	ASSERT_GT(on0, CACHE_MB * MiB / 2);
+	ASSERT_GT(off0, CACHE_MB * MiB / 2);
 
-	self->pids[2] = start_holder(self->filler, squeeze, SQUEEZE_MB * MB / 4096);
+	self->pids[2] = start_holder(self->filler, squeeze, SQUEEZE_MB * MiB / 4096);
 	ASSERT_GT(self->pids[2], 0) TH_LOG("the filler could not squeeze the machine");
 	on1 = file_bytes(self->online);
 	off1 = file_bytes(self->offline);
-	o->online_lost = (on0 - on1) / MB;
-	o->offline_lost = (off0 - off1) / MB;
+	o->online_lost = (on0 - on1) / MiB;
+	o->offline_lost = (off0 - off1) / MiB;
 	TH_LOG("online cache %ld -> %ld MiB, offline %ld -> %ld MiB",
-	       on0 / MB, on1 / MB, off0 / MB, off1 / MB);
+	       on0 / MiB, on1 / MiB, off0 / MiB, off1 / MiB);
 }
 
 static bool have_nullb(void)
@@ -254,7 +254,7 @@ TEST_F_TIMEOUT(prio_reclaim, unload_during_global_reclaim, 600)
 		/* Offline cache comes back and a filler squeezes it out, over and over. */
 		for (;;) {
 			pid_t cache = start_holder(self->offline, read_cache, CACHE_MB);
-			pid_t fill = start_holder(self->filler, squeeze, SQUEEZE_MB * MB / 4096);
+			pid_t fill = start_holder(self->filler, squeeze, SQUEEZE_MB * MiB / 4096);
 
 			if (cache <= 0 || fill <= 0)
 				_exit(1);
