@@ -5,6 +5,7 @@
 #   make check    the same build, then every test in the guest; ends with
 #                 "N passed, N failed" and fails if anything did
 #   make bench    the benchmark scenarios, alone / stock / coloc, in one boot
+#   make check-debug  every test on the debug kernel (about an hour)
 #
 # Variables: KSRC=/path/to/linux-6.12.y (default: Debian's linux-source-6.12),
 # DEBUG=1 (KASAN, lockdep, kmemleak kernel), COLOC_CACHE (build cache,
@@ -24,7 +25,7 @@ KDIR_FILE := $(BUILD)/kdir
 
 .PHONY: all deps kernel kernel-unpatched modules selftests colocctl initramfs run check host-checks \
 	bench bench-smoke bench-initramfs patches-edit patches-export clean \
-	dist deb check-series
+	dist deb check-series check-debug
 
 all: initramfs
 
@@ -86,6 +87,12 @@ check: initramfs host-checks
 	@python3 $(GUEST) check $(CHECK_TIMEOUTS) --host-results $(BUILD)/host-results.txt \
 		--expect $(addprefix kunit/,$(KUNIT_SUITES)) \
 		$$(cd $(BUILD)/selftests && ls -d */test_*)
+
+# The reliability lane: every test on the debug kernel (KASAN, lockdep,
+# kmemleak, UBSAN), with a kmemleak scan at the end. About an hour on two
+# cores, so not part of CI (README, Budgets).
+check-debug:
+	@$(MAKE) -s check DEBUG=1
 
 # Benchmarks: not part of check (no timed assertions in tests).
 # BENCH_SECONDS and BENCH_REPS set the length of one online run and the
