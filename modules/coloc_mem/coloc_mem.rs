@@ -322,9 +322,7 @@ impl sysfs::Attributes for Knobs {
     fn show(&self, attr: usize, out: &mut Page<'_>) -> Result {
         let p = &self.0;
         match attr {
-            Self::PRIORITY_RECLAIM => {
-                writeln!(out, "{}", p.enabled.load(Ordering::Relaxed) as u8)?
-            }
+            Self::PRIORITY_RECLAIM => writeln!(out, "{}", p.enabled.load(Ordering::Relaxed) as u8)?,
             Self::STAT => writeln!(
                 out,
                 "priority_reclaim_skips {}",
