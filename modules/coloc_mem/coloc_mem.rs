@@ -246,14 +246,19 @@ impl MemcgReclaim for Wmark {
     }
 }
 
-/// The `memory.wmark_min_adj` in force: the highest on the path from the root.
-fn wmark_min_adj(memcg: &MemCgroup) -> i32 {
+/// `value` of `memcg` and of each of its ancestors below the root.
+fn path_values(memcg: &MemCgroup, value: fn(&MemCgroup) -> i32) -> impl Iterator<Item = i32> + '_ {
     memcg
         .css()
         .ancestors()
         .filter_map(MemCgroup::from_css)
         .filter(|m| !m.is_root())
-        .map(MemCgroup::coloc_wmark_min_adj)
+        .map(value)
+}
+
+/// The `memory.wmark_min_adj` in force: the highest on the path from the root.
+fn wmark_min_adj(memcg: &MemCgroup) -> i32 {
+    path_values(memcg, MemCgroup::coloc_wmark_min_adj)
         .max()
         .unwrap_or(0)
 }
@@ -270,12 +275,7 @@ impl MinWatermark for MinAdj {
 
 /// The `memory.priority` in force for reclaim: the lowest on the path from the root.
 fn reclaim_priority(memcg: &MemCgroup) -> i32 {
-    memcg
-        .css()
-        .ancestors()
-        .filter_map(MemCgroup::from_css)
-        .filter(|m| !m.is_root())
-        .map(MemCgroup::coloc_priority)
+    path_values(memcg, MemCgroup::coloc_priority)
         .min()
         .unwrap_or(0)
 }
