@@ -31,6 +31,7 @@
 //!   in force is the highest (most conservative) on the path from the root,
 //!   so a delegated subtree cannot give itself more of the reserves than its
 //!   parent has.
+//!
 //! Global priority reclaim: reclaim of the whole machine runs in passes of
 //! decreasing scan priority (12, the gentlest, down to 0). A cgroup whose
 //! priority in force is P is left alone by the passes above 13 - P: the
