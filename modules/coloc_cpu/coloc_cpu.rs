@@ -6,7 +6,11 @@
 //! - `cpu.bvt_warp_ns` (-1, 0, 1 or 2, default 0, not on the root): the
 //!   group's class. -1 offline, 0 normal, 1 online, 2 online whose CPU's SMT
 //!   siblings do not run offline work.
-//! - `cpu.coloc_stat` (read-only): the class in force.
+//! - `cpu.coloc_stat` (read-only): the class in force, and what the offline
+//!   tasks of the cgroup and its descendants gave up to online work:
+//!   preemptions by a higher class, the time offline work was held
+//!   back next to class 2 work (`expelled_usec`) and on withdrawn CPUs
+//!   (`withdrawn_usec`), and the anti-starvation slices given.
 //!
 //! A waking task of class 1 or 2 preempts running class 0 or -1 work at once.
 //!
@@ -18,6 +22,21 @@
 //! `/sys/kernel/coloc/cpu/` (root only): `starvation_limit_ms` (1-10000,
 //! default 100) and `starvation_slice_us` (100-100000, default 2000); `stat`
 //! counts holds, the time held and the slices given.
+//!
+//! Dynamic CPU isolation: a controller runs every `isolation_period_ms`
+//! (10-10000, default 100) while either rule below is on, and withdraws
+//! CPUs from offline work to keep headroom for online bursts, without
+//! touching any cpuset or affinity. A CPU whose online utilisation (time
+//! running tasks that are neither idle nor offline; each new period weighs
+//! half) reached `isolation_util_pct` (0-100, default 0 = off) is
+//! withdrawn, and given back once it fell below half of that.
+//! `offline_cpus_pct` (1-100, default 100) caps the share of online CPUs
+//! offline work may use (at least one): beyond it, the CPUs with the most
+//! online utilisation are withdrawn too. Offline
+//! tasks are not placed on or balanced to a withdrawn CPU and are pushed
+//! off it; one that may run nowhere else is held back there, with the
+//! same anti-starvation slices as next to class 2 work. `withdrawn` lists
+//! the CPUs withdrawn now; `stat` counts withdrawals.
 //!
 //! The class in force is the lowest value on the path from the root to the
 //! group, so a delegated subtree can lower its children but never raise them
@@ -43,7 +62,8 @@ use kernel::{
     coloc::{
         self,
         cpu::{
-            self, CpuGroup, Hold, IdentitySwitch, OfflinePolicy, CLASS_OFFLINE, CLASS_ONLINE_EXPEL,
+            self, CpuGroup, Hold, IdentitySwitch, IsolationController, OfflinePolicy, Stat,
+            CLASS_OFFLINE, CLASS_ONLINE_EXPEL,
         },
         knob,
     },
@@ -52,6 +72,7 @@ use kernel::{
     str::CStr,
     sync::{Arc, Mutex},
     sysfs::{self, Attribute, Page, Parent},
+    time::Ktime,
 };
 
 module! {
@@ -73,6 +94,19 @@ const STARVATION_LIMIT_MS_DEFAULT: u64 = 100;
 const STARVATION_SLICE_US: core::ops::RangeInclusive<u64> = 100..=100_000;
 const STARVATION_SLICE_US_DEFAULT: u64 = 2_000;
 
+/// `isolation_period_ms`: range and default.
+const ISOLATION_PERIOD_MS: core::ops::RangeInclusive<u64> = 10..=10_000;
+const ISOLATION_PERIOD_MS_DEFAULT: u64 = 100;
+
+/// `isolation_util_pct`: range; the default 0 withdraws nothing for utilisation.
+const ISOLATION_UTIL_PCT: core::ops::RangeInclusive<u64> = 0..=100;
+
+/// `offline_cpus_pct`: range; the default 100 caps nothing.
+const OFFLINE_CPUS_PCT: core::ops::RangeInclusive<u64> = 1..=100;
+
+/// How much busier a withdrawn CPU counts when the share of CPUs is capped.
+const CAP_STICKY_PCT: u64 = 10;
+
 /// The expeller's knobs and counter, read by the scheduler without locks.
 struct Expeller {
     limit_ns: AtomicU64,
@@ -85,9 +119,9 @@ struct Expel(Arc<Expeller>);
 
 #[vtable]
 impl OfflinePolicy for Expel {
-    fn offline_hold(&self, _cpu: u32, sibling_class: i32, held_ns: u64) -> Hold {
+    fn offline_hold(&self, _cpu: u32, sibling_class: i32, withdrawn: bool, held_ns: u64) -> Hold {
         let e = &self.0;
-        if sibling_class != CLASS_ONLINE_EXPEL {
+        if sibling_class != CLASS_ONLINE_EXPEL && !withdrawn {
             return Hold::Run;
         }
         let limit = e.limit_ns.load(Ordering::Relaxed);
@@ -99,13 +133,191 @@ impl OfflinePolicy for Expel {
     }
 }
 
+/// Dynamic isolation: the knobs and counter, shared by the controller and sysfs.
+struct IsolationKnobs {
+    period_ms: AtomicU64,
+    util_pct: AtomicU64,
+    offline_cpus_pct: AtomicU64,
+    withdrawals: AtomicU64,
+}
+
+/// What the controller keeps from one run to the next.
+struct Sample {
+    /// When the last run took its readings, in ns; 0 before the first.
+    at_ns: i64,
+    /// Each CPU's online time at the last run.
+    online_ns: KVec<u64>,
+    /// Each CPU's online utilisation in percent, averaged over the runs
+    /// (each new period weighs half), so that a short blip moves nothing.
+    util: KVec<u64>,
+    /// This run's decision for each CPU.
+    want: KVec<bool>,
+}
+
+impl Sample {
+    /// A sample of `n` CPUs, all idle.
+    fn new(n: u32) -> Result<Self> {
+        let mut s = Sample {
+            at_ns: 0,
+            online_ns: KVec::new(),
+            util: KVec::new(),
+            want: KVec::new(),
+        };
+        for _ in 0..n {
+            s.online_ns.push(0, GFP_KERNEL)?;
+            s.util.push(0, GFP_KERNEL)?;
+            s.want.push(false, GFP_KERNEL)?;
+        }
+        Ok(s)
+    }
+}
+
+/// The isolation controller, run from the kernel's work item.
+struct Isolation {
+    knobs: Arc<IsolationKnobs>,
+    sample: Arc<Mutex<Sample>>,
+}
+
+impl Isolation {
+    /// Whether `cpu` should be withdrawn, from its utilisation alone: at
+    /// `limit` or above, or above half of it if it is withdrawn already.
+    fn over(util: u64, limit: u64, withdrawn: bool) -> bool {
+        limit > 0 && (util >= limit || (withdrawn && util * 2 >= limit))
+    }
+}
+
+#[vtable]
+impl IsolationController for Isolation {
+    fn evaluate(&self) -> u32 {
+        let k = &self.knobs;
+        let period = k.period_ms.load(Ordering::Relaxed);
+        let limit = k.util_pct.load(Ordering::Relaxed);
+        let cap_pct = k.offline_cpus_pct.load(Ordering::Relaxed);
+        let mut sample = self.sample.lock();
+        if limit == 0 && cap_pct == 100 {
+            // Both rules off: give every CPU back and sleep until a knob
+            // changes; the next run starts a fresh sample.
+            for cpu in 0..cpu::nr_cpu_ids() {
+                cpu::set_withdrawn(cpu, false);
+            }
+            sample.at_ns = 0;
+            return 0;
+        }
+        let now = Ktime::ktime_get().to_ns();
+        let elapsed = (now - sample.at_ns).max(1) as u64;
+        let first = sample.at_ns == 0;
+        sample.at_ns = now;
+
+        // Each online CPU's utilisation in percent, and the first decision.
+        let Sample {
+            online_ns,
+            util,
+            want,
+            ..
+        } = &mut *sample;
+        let n = online_ns.len();
+        let mut online = 0u64;
+        for cpu in 0..n {
+            let ns = cpu::online_ns(cpu as u32);
+            let used = ns.saturating_sub(online_ns[cpu]);
+            online_ns[cpu] = ns;
+            util[cpu] = if first {
+                0
+            } else {
+                (util[cpu] + (used * 100 / elapsed).min(100)) / 2
+            };
+            let up = cpu::cpu_online(cpu as u32);
+            online += up as u64;
+            want[cpu] = up && Self::over(util[cpu], limit, cpu::withdrawn(cpu as u32));
+        }
+
+        // At most `cap_pct` of the online CPUs (at least one) for offline
+        // work: withdraw the busiest of the others. A CPU withdrawn already
+        // counts as busier by `CAP_STICKY_PCT`, so that small changes in
+        // utilisation do not move the offline work around.
+        let sticky = |c: usize| {
+            if cpu::withdrawn(c as u32) {
+                CAP_STICKY_PCT
+            } else {
+                0
+            }
+        };
+        let cap = (online * cap_pct / 100).max(1);
+        let mut allowed = (0..n)
+            .filter(|&c| cpu::cpu_online(c as u32) && !want[c])
+            .count() as u64;
+        while allowed > cap {
+            let busiest = (0..n)
+                .filter(|&c| cpu::cpu_online(c as u32) && !want[c])
+                .max_by_key(|&c| (util[c] + sticky(c), c));
+            let Some(c) = busiest else { break };
+            want[c] = true;
+            allowed -= 1;
+        }
+        // Never all of them: give back the least busy.
+        if allowed == 0 {
+            if let Some(c) = (0..n)
+                .filter(|&c| cpu::cpu_online(c as u32))
+                .min_by_key(|&c| (util[c] + sticky(c), c))
+            {
+                want[c] = false;
+            }
+        }
+
+        for (cpu, &w) in want.iter().enumerate() {
+            let cpu = cpu as u32;
+            if w != cpu::withdrawn(cpu) {
+                if w {
+                    k.withdrawals.fetch_add(1, Ordering::Relaxed);
+                }
+                cpu::set_withdrawn(cpu, w);
+            }
+        }
+        period as u32
+    }
+}
+
 /// `/sys/kernel/coloc/cpu/`.
-struct Knobs(Arc<Expeller>);
+struct Knobs {
+    expeller: Arc<Expeller>,
+    isolation: Arc<IsolationKnobs>,
+}
 
 impl Knobs {
     const LIMIT: usize = 0;
     const SLICE: usize = 1;
     const STAT: usize = 2;
+    const PERIOD: usize = 3;
+    const UTIL: usize = 4;
+    const OFFLINE_CPUS: usize = 5;
+    const WITHDRAWN: usize = 6;
+}
+
+/// Writes the CPUs `is_in` is true for as a list of ranges ("0-2,5").
+fn write_cpu_list(out: &mut Page<'_>, is_in: impl Fn(u32) -> bool) -> Result {
+    let n = cpu::nr_cpu_ids();
+    let mut first = true;
+    let mut cpu = 0;
+    while cpu < n {
+        if !is_in(cpu) {
+            cpu += 1;
+            continue;
+        }
+        let start = cpu;
+        while cpu + 1 < n && is_in(cpu + 1) {
+            cpu += 1;
+        }
+        let sep = if first { "" } else { "," };
+        if start == cpu {
+            write!(out, "{sep}{start}")?;
+        } else {
+            write!(out, "{sep}{start}-{cpu}")?;
+        }
+        first = false;
+        cpu += 1;
+    }
+    writeln!(out)?;
+    Ok(())
 }
 
 impl sysfs::Attributes for Knobs {
@@ -114,10 +326,15 @@ impl sysfs::Attributes for Knobs {
         Attribute::root_only(c_str!("starvation_limit_ms")),
         Attribute::root_only(c_str!("starvation_slice_us")),
         Attribute::read_only(c_str!("stat")),
+        Attribute::root_only(c_str!("isolation_period_ms")),
+        Attribute::root_only(c_str!("isolation_util_pct")),
+        Attribute::root_only(c_str!("offline_cpus_pct")),
+        Attribute::read_only(c_str!("withdrawn")),
     ];
 
     fn show(&self, attr: usize, out: &mut Page<'_>) -> Result {
-        let e = &self.0;
+        let e = &self.expeller;
+        let i = &self.isolation;
         match attr {
             Self::LIMIT => writeln!(out, "{}", e.limit_ns.load(Ordering::Relaxed) / 1_000_000)?,
             Self::SLICE => writeln!(out, "{}", e.slice_ns.load(Ordering::Relaxed) / 1_000)?,
@@ -130,14 +347,24 @@ impl sysfs::Attributes for Knobs {
                     "starvation_slices {}",
                     e.slices.load(Ordering::Relaxed)
                 )?;
+                writeln!(out, "withdrawals {}", i.withdrawals.load(Ordering::Relaxed))?;
+                let withdrawn = (0..cpu::nr_cpu_ids())
+                    .filter(|&c| cpu::withdrawn(c))
+                    .count();
+                writeln!(out, "withdrawn_cpus {withdrawn}")?;
             }
+            Self::PERIOD => writeln!(out, "{}", i.period_ms.load(Ordering::Relaxed))?,
+            Self::UTIL => writeln!(out, "{}", i.util_pct.load(Ordering::Relaxed))?,
+            Self::OFFLINE_CPUS => writeln!(out, "{}", i.offline_cpus_pct.load(Ordering::Relaxed))?,
+            Self::WITHDRAWN => write_cpu_list(out, cpu::withdrawn)?,
             _ => return Err(EINVAL),
         }
         Ok(())
     }
 
     fn store(&self, attr: usize, input: &[u8]) -> Result {
-        let e = &self.0;
+        let e = &self.expeller;
+        let i = &self.isolation;
         match attr {
             Self::LIMIT => {
                 let ms = knob::parse_u64(input, STARVATION_LIMIT_MS)?;
@@ -146,6 +373,21 @@ impl sysfs::Attributes for Knobs {
             Self::SLICE => {
                 let us = knob::parse_u64(input, STARVATION_SLICE_US)?;
                 e.slice_ns.store(us * 1_000, Ordering::Relaxed);
+            }
+            Self::PERIOD => {
+                let ms = knob::parse_u64(input, ISOLATION_PERIOD_MS)?;
+                i.period_ms.store(ms, Ordering::Relaxed);
+                cpu::isolation_kick();
+            }
+            Self::UTIL => {
+                let pct = knob::parse_u64(input, ISOLATION_UTIL_PCT)?;
+                i.util_pct.store(pct, Ordering::Relaxed);
+                cpu::isolation_kick();
+            }
+            Self::OFFLINE_CPUS => {
+                let pct = knob::parse_u64(input, OFFLINE_CPUS_PCT)?;
+                i.offline_cpus_pct.store(pct, Ordering::Relaxed);
+                cpu::isolation_kick();
             }
             _ => return Err(EINVAL),
         }
@@ -197,6 +439,14 @@ fn apply_subtree(css: &Css, active: bool) {
     });
 }
 
+/// The counters of `cpu.coloc_stat`, in the order printed.
+const STATS: [Stat; 4] = [
+    Stat::Preempted,
+    Stat::ExpelledNs,
+    Stat::WithdrawnNs,
+    Stat::Slices,
+];
+
 struct Files {
     state: Shared,
 }
@@ -220,6 +470,19 @@ impl cgroup::Files for Files {
             Self::STAT => {
                 writeln!(out, "class {}", group.class())?;
                 writeln!(out, "offline {}", group.is_offline() as u8)?;
+                // The subtree's, as cpu.stat's usage is.
+                let mut sum = [0u64; 4];
+                css.for_each_descendant_pre(|d| {
+                    if let Some(g) = CpuGroup::from_css(d) {
+                        for (total, item) in sum.iter_mut().zip(STATS) {
+                            *total += g.stat(item);
+                        }
+                    }
+                });
+                writeln!(out, "preempted {}", sum[0])?;
+                writeln!(out, "expelled_usec {}", sum[1] / 1_000)?;
+                writeln!(out, "withdrawn_usec {}", sum[2] / 1_000)?;
+                writeln!(out, "starvation_slices {}", sum[3])?;
             }
             _ => return Err(EINVAL),
         }
@@ -256,7 +519,9 @@ impl IdentitySwitch for Switch {
 
 struct ColocCpu {
     state: Shared,
-    // Dropped in declaration order, after `drop` below.
+    // Dropped in declaration order, after `drop` below: the controller
+    // gives its CPUs back before the policy that holds offline work goes.
+    _isolation: cpu::IsolationRegistration<Isolation>,
     _expeller: cpu::SchedRegistration<Expel>,
     _knobs: sysfs::Registration<Knobs>,
     _switch: coloc::hook::Registration<Switch>,
@@ -290,10 +555,35 @@ impl kernel::Module for ColocCpu {
             },
             GFP_KERNEL,
         )?;
-        let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(expeller.clone()))?;
+        let isolation_knobs = Arc::new(
+            IsolationKnobs {
+                period_ms: AtomicU64::new(ISOLATION_PERIOD_MS_DEFAULT),
+                util_pct: AtomicU64::new(0),
+                offline_cpus_pct: AtomicU64::new(100),
+                withdrawals: AtomicU64::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        let sample = Sample::new(cpu::nr_cpu_ids())?;
+        let knobs = sysfs::Registration::new(
+            Parent::Coloc,
+            Knobs {
+                expeller: expeller.clone(),
+                isolation: isolation_knobs.clone(),
+            },
+        )?;
+        // The policy first: it starts the online time the controller reads.
         let expeller = cpu::register_offline_policy(Expel(expeller), module)?;
+        let isolation = cpu::register_isolation(
+            Isolation {
+                knobs: isolation_knobs,
+                sample: Arc::pin_init(new_mutex!(sample), GFP_KERNEL)?,
+            },
+            module,
+        )?;
         Ok(ColocCpu {
             state,
+            _isolation: isolation,
             _expeller: expeller,
             _knobs: knobs,
             _switch: switch,

@@ -38,9 +38,12 @@
 //! first pass reclaims cgroups of priority 0 and 1, each further pass one
 //! level more, and the pass at scan priority 1 (kswapd's last) and 0
 //! (direct reclaim's last, where the kernel never asks) reclaim every
-//! cgroup. The priority in force is the lowest on the path from the root,
-//! so a delegated subtree cannot shield itself from reclaim ahead of its
-//! parent. `memory.min` always wins; `memory.low` applies among the
+//! cgroup. From its first pass on, a cgroup is scanned as gently as P - 1
+//! passes earlier (the first pass's scan at most), so that one met late is
+//! not met by a scan of half its pages; at scan priority 0 every cgroup is
+//! scanned as usual. The priority in force is the lowest on the path from
+//! the root, so a delegated subtree cannot shield itself from reclaim ahead
+//! of its parent. `memory.min` always wins; `memory.low` applies among the
 //! cgroups a pass reclaims. Not applied by the multi-gen LRU. Knobs in
 //! `/sys/kernel/coloc/memory/` (root only): `priority_reclaim` (0/1,
 //! default 1) and `stat` (`priority_reclaim_skips`, cgroups left for a
@@ -292,16 +295,16 @@ struct Order(Arc<PriorityReclaim>);
 
 #[vtable]
 impl ReclaimOrder for Order {
-    fn skip(&self, memcg: &MemCgroup, scan_priority: i32) -> bool {
+    fn passes(&self, memcg: &MemCgroup, scan_priority: i32) -> i32 {
         if !self.0.enabled.load(Ordering::Relaxed) {
-            return false;
+            return 0;
         }
         // Pass DEF_PRIORITY reclaims priorities 0 and 1, each later pass one more.
-        let skip = reclaim_priority(memcg) > DEF_PRIORITY + 1 - scan_priority;
-        if skip {
+        let passes = (reclaim_priority(memcg) - 1).max(0);
+        if scan_priority > DEF_PRIORITY - passes {
             self.0.skips.fetch_add(1, Ordering::Relaxed);
         }
-        skip
+        passes
     }
 }
 
