@@ -8,6 +8,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -196,6 +197,42 @@ int coloc_check_rejects(const char *path, const char *const *out_of_range,
 		}
 	}
 	return 0;
+}
+
+pid_t coloc_spinner(const char *cg, int cpu)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		if (cpu >= 0)
+			CPU_SET(cpu, &set);
+		if ((cpu >= 0 && sched_setaffinity(0, sizeof(set), &set)) ||
+		    cg_enter_current((char *)cg))
+			_exit(1);
+		for (;;)
+			;
+	}
+	return pid;
+}
+
+long coloc_read_key(const char *path, const char *key)
+{
+	char buf[1024], *p = buf;
+	size_t len = strlen(key);
+
+	if (coloc_read(path, buf, sizeof(buf)) < 0)
+		return -1;
+	while (p) {
+		if (!strncmp(p, key, len) && p[len] == ' ')
+			return atol(p + len + 1);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
 }
 
 int coloc_run_unprivileged(int (*fn)(void *arg), void *arg)

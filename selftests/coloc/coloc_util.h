@@ -94,6 +94,15 @@ struct coloc_zone {
  */
 int coloc_zone_read(struct coloc_zone *z);
 
+/*
+ * Forks a task that spins forever in cgroup @cg, pinned to @cpu unless it
+ * is -1. Returns its pid, or -1.
+ */
+pid_t coloc_spinner(const char *cg, int cpu);
+
+/* The number after "@key " in a flat keyed file such as a stat; -1 if missing. */
+long coloc_read_key(const char *path, const char *key);
+
 /* Runs @fn(arg) in a child with uid and gid COLOC_TEST_UID; its exit code. */
 int coloc_run_unprivileged(int (*fn)(void *arg), void *arg);
 

@@ -288,17 +288,11 @@ static int pin_and_enter(int cpu, const char *cg)
 	return 0;
 }
 
-/* A task spinning on @cpu in cgroup @cg. */
+/* A task spinning on @cpu in cgroup @cg, killed at teardown. */
 static pid_t spinner(FIXTURE_DATA(cpu) *self, const char *cg, int cpu)
 {
-	pid_t pid = fork();
+	pid_t pid = coloc_spinner(cg, cpu);
 
-	if (pid == 0) {
-		if (pin_and_enter(cpu, cg))
-			_exit(1);
-		for (;;)
-			;
-	}
 	if (pid > 0)
 		self->pids[self->nr_pids++] = pid;
 	return pid;
@@ -345,6 +339,51 @@ TEST_F(cpu, offline_yields_the_cpu)
 	TH_LOG("switch off: online %ld us, offline %ld us", u_on, u_off);
 	EXPECT_GT(u_off * 3, u_on);
 	EXPECT_GT(u_on * 3, u_off);
+}
+
+/*
+ * Placement: a CPU that runs only offline work counts as idle for a waking
+ * online task. With a normal spinner on CPU 0 and offline spinners on the
+ * others, an online task free to run anywhere wakes next to the offline
+ * ones, not behind the normal one.
+ */
+TEST_F(cpu, online_wakes_on_offline_only_cpus)
+{
+	char *on = add_cg(self, "online", "1"), *off = add_cg(self, "offline", "-1");
+	char *normal = add_cg(self, "normal", "0");
+	int i, cpu, status, nr_cpus = sysconf(_SC_NPROCESSORS_ONLN), on_busy, wakes = 200;
+	pid_t waker;
+
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_NE(NULL, normal);
+	ASSERT_GE(nr_cpus, 2);
+	ASSERT_LE(nr_cpus, 8);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	ASSERT_GT(spinner(self, normal, 0), 0);
+	for (cpu = 1; cpu < nr_cpus; cpu++)
+		ASSERT_GT(spinner(self, off, cpu), 0);
+	usleep(200000);
+	waker = fork();
+	ASSERT_GE(waker, 0);
+	if (waker == 0) {
+		int busy = 0;
+
+		if (cg_enter_current(on))
+			_exit(255);
+		for (i = 0; i < wakes; i++) {
+			usleep(2000);
+			busy += sched_getcpu() == 0;
+		}
+		_exit(busy > 254 ? 254 : busy);
+	}
+	ASSERT_EQ(waker, waitpid(waker, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	on_busy = WEXITSTATUS(status);
+	ASSERT_NE(255, on_busy);
+	TH_LOG("%d of %d wakeups on the CPU with normal work", on_busy, wakes);
+	/* Chance would put a quarter to a half of them there. */
+	EXPECT_LT(on_busy * 10, wakes);
 }
 
 /* Load and unload while classes change and spinners run: no splat, no stuck task. */
@@ -406,12 +445,7 @@ static bool smt_pair(int *a, int *b)
 
 static long stat_of(const char *key)
 {
-	char buf[256], *p;
-
-	if (coloc_read(CPU_SYSFS "/stat", buf, sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, key);
-	return p ? atol(p + strlen(key) + 1) : -1;
+	return coloc_read_key(CPU_SYSFS "/stat", key);
 }
 
 TEST_F(cpu, expeller_knobs_reject_bad_input)

@@ -42,6 +42,9 @@ static const struct knob knobs[] = {
 	{ "cpu.bvt_warp_ns", -1, 2, true },
 	{ COLOC_SYSFS "/cpu/starvation_limit_ms", 1, 10000, true },
 	{ COLOC_SYSFS "/cpu/starvation_slice_us", 100, 100000, true },
+	{ COLOC_SYSFS "/cpu/isolation_period_ms", 10, 10000, true },
+	{ COLOC_SYSFS "/cpu/isolation_util_pct", 0, 100, true },
+	{ COLOC_SYSFS "/cpu/offline_cpus_pct", 1, 100, true },
 	{ COLOC_SYSFS "/io/window_ms", 1, 10000, true },
 	{ COLOC_SYSFS "/io/max_delay_ms", 1, 10000, true },
 };
