@@ -5,7 +5,8 @@
 # boot: online alone; the hogs alone (the offline work the machine can
 # do); co-located on stock behaviour (module unloaded); co-located with
 # coloc_cpu, online cpu.bvt_warp_ns 1 (coloc_bvt1) and 2 (coloc, with the
-# SMT expeller), offline -1. One JSON line per run: BENCH {...};
+# SMT expeller), offline -1, and class 2 with offline work kept to half
+# the CPUs by dynamic isolation (coloc_iso). One JSON line per run: BENCH {...};
 # "offline_work" is stress-ng's bogo operations per second.
 # Usage: cpu_scenario.sh SECONDS REPS
 secs=$1
@@ -45,6 +46,10 @@ while [ $r -le "$reps" ]; do
 	co_located coloc_bvt1
 	echo 2 > $CG/online/cpu.bvt_warp_ns
 	co_located coloc
+	# Dynamic isolation on top: offline work kept to half the CPUs (the
+	# controller withdraws the one online uses most).
+	echo 50 > /sys/kernel/coloc/cpu/offline_cpus_pct
+	co_located coloc_iso
 	rmmod coloc_cpu
 	r=$((r + 1))
 done

@@ -127,9 +127,10 @@ def svg(table, path):
 
 
 MODES = ("unpatched", "alone", "batch", "stock", "coloc_bvt1", "coloc_idle", "coloc",
-         "batch_coloc")
+         "coloc_iso", "batch_coloc")
 COLOURS = {"unpatched": "#937860", "alone": "#4c72b0", "stock": "#c44e52",
-           "coloc_bvt1": "#8172b2", "coloc_idle": "#64b5cd", "coloc": "#55a868"}
+           "coloc_bvt1": "#8172b2", "coloc_idle": "#64b5cd", "coloc": "#55a868",
+           "coloc_iso": "#ccb974"}
 
 
 def dist_svg(scen, runs, path):
