@@ -105,7 +105,7 @@ const ISOLATION_UTIL_PCT: core::ops::RangeInclusive<u64> = 0..=100;
 const OFFLINE_CPUS_PCT: core::ops::RangeInclusive<u64> = 1..=100;
 
 /// How much busier a withdrawn CPU counts when the share of CPUs is capped.
-const CAP_STICKY_PCT: u64 = 10;
+const CAP_STICKY_PCT: u64 = 20;
 
 /// The expeller's knobs and counter, read by the scheduler without locks.
 struct Expeller {

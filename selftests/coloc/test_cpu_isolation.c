@@ -214,6 +214,39 @@ static int spin_on_withdrawn(FIXTURE_DATA(iso) *self, long long *mask)
 	return spinner(self, self->off_child, cpu) > 0 ? cpu : -1;
 }
 
+/*
+ * An online task pinned to @cpu that runs 5 ms and sleeps 5 ms, so that
+ * @cpu is the busiest by far when offline work is capped; killed at
+ * teardown.
+ */
+static pid_t half_busy(FIXTURE_DATA(iso) *self, int cpu)
+{
+	pid_t pid;
+
+	if (self->nr_pids == MAX_PIDS)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		cpu_set_t set;
+		struct timespec t0, t;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) || cg_enter_current(self->on))
+			_exit(1);
+		for (;;) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			do
+				clock_gettime(CLOCK_MONOTONIC, &t);
+			while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < 5000000L);
+			usleep(5000);
+		}
+	}
+	if (pid > 0)
+		self->pids[self->nr_pids++] = pid;
+	return pid;
+}
+
 TEST_F(iso, knobs_reject_bad_input)
 {
 	static const char *const period_bad[] = { "0", "9", "10001", NULL };
@@ -317,16 +350,21 @@ TEST_F(iso, busy_online_cpu_is_withdrawn_and_given_back)
 /*
  * An offline task that may run only on a withdrawn CPU is held back there
  * but for its anti-starvation slices; the time is counted in its parent's
- * cpu.coloc_stat. With the switch off it runs freely.
+ * cpu.coloc_stat. With the switch off it gets what the online task on
+ * that CPU leaves.
  */
 TEST_F(iso, pinned_offline_is_held_on_withdrawn_cpu)
 {
-	long long mask;
+	int cpu = self->nr_cpus - 1;
 	long held, freed, withdrawn_us, slices;
-	int cpu;
+	long long mask;
 
-	cpu = spin_on_withdrawn(self, &mask);
-	ASSERT_GE(cpu, 0) TH_LOG("withdrawn mask %llx", mask);
+	/* Online work makes @cpu the one the cap withdraws, whatever else runs. */
+	ASSERT_GT(half_busy(self, cpu), 0);
+	ASSERT_EQ(0, coloc_write_str(OFFLINE_CPUS, "75"));
+	mask = wait_withdrawn(count_is, self->nr_cpus - self->nr_cpus * 3 / 4);
+	ASSERT_EQ(1LL << cpu, mask);
+	ASSERT_GT(spinner(self, self->off_child, cpu), 0);
 	usleep(200000);
 	withdrawn_us = coloc_stat(self->off, "withdrawn_usec ");
 	slices = coloc_stat(self->off, "starvation_slices ");
@@ -336,7 +374,11 @@ TEST_F(iso, pinned_offline_is_held_on_withdrawn_cpu)
 	slices = coloc_stat(self->off, "starvation_slices ") - slices;
 	TH_LOG("on withdrawn CPU %d: ran %ld us, held %ld us, %ld slices in 2 s",
 	       cpu, held, withdrawn_us, slices);
-	/* Slices of 2 ms every 100 ms: a few percent. */
+	/*
+	 * Slices of 2 ms every 100 ms: a few percent, against about half
+	 * the CPU (what the online task leaves) if it were not held. The
+	 * hold lasts while the online task runs, so it covers most of 2 s.
+	 */
 	EXPECT_LT(held * 10, 2000000);
 	EXPECT_GT(withdrawn_us, 1000000);
 	EXPECT_GT(slices, 5);
@@ -346,7 +388,7 @@ TEST_F(iso, pinned_offline_is_held_on_withdrawn_cpu)
 	usleep(100000);
 	freed = usage_over(self->off, 1000);
 	TH_LOG("switch off: ran %ld us in 1 s", freed);
-	EXPECT_GT(freed, 500000);
+	EXPECT_GT(freed, 300000);
 }
 
 /* Unloading the module gives withdrawn CPUs back at once. */
