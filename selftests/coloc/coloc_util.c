@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../cgroup/cgroup_util.h"
@@ -199,23 +200,63 @@ int coloc_check_rejects(const char *path, const char *const *out_of_range,
 	return 0;
 }
 
+/* Enters cgroup @cg, pinned to @cpu unless it is -1; 0 or -1. */
+static int enter_pinned(const char *cg, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (cpu >= 0)
+		CPU_SET(cpu, &set);
+	if ((cpu >= 0 && sched_setaffinity(0, sizeof(set), &set)) ||
+	    cg_enter_current((char *)cg))
+		return -1;
+	return 0;
+}
+
 pid_t coloc_spinner(const char *cg, int cpu)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		if (cpu >= 0)
-			CPU_SET(cpu, &set);
-		if ((cpu >= 0 && sched_setaffinity(0, sizeof(set), &set)) ||
-		    cg_enter_current((char *)cg))
+		if (enter_pinned(cg, cpu))
 			_exit(1);
 		for (;;)
 			;
 	}
 	return pid;
+}
+
+static long long now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000LL + t.tv_nsec / 1000;
+}
+
+pid_t coloc_duty_cycler(const char *cg, int cpu, int busy_us, int idle_us)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		long long t0;
+
+		if (enter_pinned(cg, cpu))
+			_exit(1);
+		for (;;) {
+			t0 = now_us();
+			while (now_us() - t0 < busy_us)
+				;
+			usleep(idle_us);
+		}
+	}
+	return pid;
+}
+
+long coloc_cpu_usage_us(const char *cg)
+{
+	return cg_read_key_long((char *)cg, "cpu.stat", "usage_usec ");
 }
 
 long coloc_read_key(const char *path, const char *key)

@@ -100,6 +100,15 @@ int coloc_zone_read(struct coloc_zone *z);
  */
 pid_t coloc_spinner(const char *cg, int cpu);
 
+/*
+ * Forks a task in cgroup @cg, pinned to @cpu unless it is -1, that spins
+ * for @busy_us and sleeps for @idle_us, forever. Returns its pid, or -1.
+ */
+pid_t coloc_duty_cycler(const char *cg, int cpu, int busy_us, int idle_us);
+
+/* The CPU time of cgroup @cg (cpu.stat usage_usec); -1 if unreadable. */
+long coloc_cpu_usage_us(const char *cg);
+
 /* The number after "@key " in a flat keyed file such as a stat; -1 if missing. */
 long coloc_read_key(const char *path, const char *key);
 

@@ -298,19 +298,14 @@ static pid_t spinner(FIXTURE_DATA(cpu) *self, const char *cg, int cpu)
 	return pid;
 }
 
-static long usage_us(const char *cg)
-{
-	return cg_read_key_long((char *)cg, "cpu.stat", "usage_usec ");
-}
-
 /* CPU time of @a and @b over @secs seconds, into @ua and @ub. */
 static void share(const char *a, const char *b, int secs, long *ua, long *ub)
 {
-	long a0 = usage_us(a), b0 = usage_us(b);
+	long a0 = coloc_cpu_usage_us(a), b0 = coloc_cpu_usage_us(b);
 
 	sleep(secs);
-	*ua = usage_us(a) - a0;
-	*ub = usage_us(b) - b0;
+	*ua = coloc_cpu_usage_us(a) - a0;
+	*ub = coloc_cpu_usage_us(b) - b0;
 }
 
 /*
