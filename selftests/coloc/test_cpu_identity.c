@@ -513,6 +513,45 @@ TEST_F(cpu, smt_expeller)
 	EXPECT_GT(u_off, 500000);
 }
 
+/*
+ * Class 2 work that stops releases the sibling whatever runs next on its
+ * CPU, offline work included, the usual case on a machine full of batch
+ * jobs. An offline spinner on the sibling of a half-busy class 2 task
+ * gets about the half of its CPU that the online task leaves, not only
+ * its anti-starvation slices.
+ */
+TEST_F(cpu, expeller_releases_when_offline_follows)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1");
+	char *off_sibling = add_cg(self, "offline_sibling", "-1");
+	long u_on, u_sibling;
+	pid_t pid;
+	int a, b;
+
+	/* The guest has two threads per core; without them this tests nothing. */
+	ASSERT_TRUE(smt_pair(&a, &b));
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_NE(NULL, off_sibling);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
+	pid = coloc_duty_cycler(on, a, 5000, 5000);
+	ASSERT_GT(pid, 0);
+	self->pids[self->nr_pids++] = pid;
+	/* What runs on the online task's CPU while it sleeps. */
+	ASSERT_GT(spinner(self, off, a), 0);
+	ASSERT_GT(spinner(self, off_sibling, b), 0);
+	usleep(200000);
+	share(on, off_sibling, 2, &u_on, &u_sibling);
+	TH_LOG("online %ld us, offline on the sibling %ld us in 2 s", u_on, u_sibling);
+	EXPECT_GT(u_on, 500000);
+	/*
+	 * About 1 s. Released only when its hold times out, the spinner would
+	 * run its 2 ms slices and whatever the online task leaves right after
+	 * one: a few percent.
+	 */
+	EXPECT_GT(u_sibling, 600000);
+}
+
 /* A shorter starvation limit gives held-back offline work more of the CPU. */
 TEST_F(cpu, starvation_limit_bounds_the_hold)
 {
