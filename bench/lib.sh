@@ -103,14 +103,22 @@ mem_hogs_stop() {
 
 oom_kills() { sed -n 's/^oom_kill //p' "$CG/$1/memory.events"; }
 
+# cpu_usage CGROUP: its CPU time so far, in microseconds.
+cpu_usage() { sed -n 's/^usage_usec //p' "$CG/$1/cpu.stat"; }
+
+# uptime_us: time since boot, in microseconds (10 ms resolution).
+uptime_us() { awk '{ printf "%.0f\n", $1 * 1000000 }' /proc/uptime; }
+
 # report SCENARIO MODE REP ONLINE_JSON EXIT [OFFLINE_WORK [ONLINE_OOM_KILLS
-# [SECONDS]]]: one result line for the host (scripts/bench.py). SECONDS,
-# where given, is how long the online work took: bench.py then reports
-# operations ("chunks") per second.
+# [SECONDS [MEMBERS]]]]: one result line for the host (scripts/bench.py).
+# SECONDS, where given, is how long the online work took: bench.py then
+# reports operations ("chunks") per second. MEMBERS are more JSON members
+# for the line ("key": value, ...).
 report() {
 	online=$4
 	[ -n "$online" ] || online='{"chunks": 0}'
 	extra=
 	[ -n "${8:-}" ] && extra=", \"seconds\": $8"
+	[ -n "${9:-}" ] && extra="$extra, $9"
 	echo "BENCH {\"scenario\": \"$1\", \"mode\": \"$2\", \"rep\": $3, \"exit\": $5, \"online_oom_kills\": ${7:-0}, \"offline_work\": ${6:-0}$extra, \"online\": $online}"
 }
