@@ -4,8 +4,17 @@
 # overcommit the machine and are resubmitted when killed. Three modes in
 # one boot: online alone, co-located on stock behaviour, co-located with
 # coloc_mem (online memory.priority 12 and memory.wmark_min_adj -25,
-# offline 0 and +50, priority OOM on at the root). One JSON line per run:
-# BENCH {...}
+# offline 0 and +50, priority OOM on at the root).
+#
+# In both co-located modes /offline is a SCHED_IDLE group (cpu.idle 1,
+# mainline's CPU isolation), so that the two differ in memory handling
+# only: without it the online service waits for a CPU behind five busy
+# batch jobs, which is coloc_cpu's business (the mixed scenario), and the
+# figure would say little about memory.
+#
+# One JSON line per run: BENCH {...}, with the online service's memory
+# stall (PSI "some", us), the pages it scanned in direct reclaim and the
+# OOM kills in online and offline during the run.
 # Usage: mem_scenario.sh SECONDS REPS
 secs=$1
 reps=$2
@@ -15,14 +24,26 @@ HOG_MB=300
 NR_HOGS=5
 
 mkdir -p $CG/online $CG/offline
+echo 1 > $CG/offline/cpu.idle
+
+# memory_stall CGROUP: its tasks' memory stall so far (PSI "some"), in us.
+memory_stall() { sed -n 's/^some .*total=//p' "$CG/$1/memory.pressure"; }
+# direct_scans CGROUP: pages scanned in direct reclaim by its tasks so far.
+direct_scans() { sed -n 's/^pgscan_direct //p' "$CG/$1/memory.stat"; }
+# The OOM kills of both groups (memory.events counts the subtree; the
+# guest kernel has no VM event counters, so /proc/vmstat has none).
+machine_oom_kills() { echo $(($(oom_kills online) + $(oom_kills offline))); }
 
 # run_online MODE: online's run, its OOM kills and the offline MB.
 run_online() {
-	k0=$(oom_kills online)
+	k0=$(oom_kills online); s0=$(memory_stall online); d0=$(direct_scans online)
+	m0=$(machine_oom_kills)
 	out=$(in_cgroup online "$B/mem_latency $ONLINE_WS 16 $secs"); rc=$?
-	k1=$(oom_kills online)
+	k1=$(oom_kills online); s1=$(memory_stall online); d1=$(direct_scans online)
+	m1=$(machine_oom_kills)
 	if [ "$1" = alone ]; then mb=0; else mb=$(mem_hogs_stop offline); fi
-	report memory "$1" $r "$out" $rc "$mb" $((k1 - k0))
+	report memory "$1" $r "$out" $rc "$mb" $((k1 - k0)) "" \
+		"\"online_memstall_us\": $((s1 - s0)), \"online_pgscan_direct\": $((d1 - d0)), \"oom_kills_all\": $((m1 - m0))"
 }
 
 r=1
