@@ -63,6 +63,8 @@ def nice_vcpus(pid, done):
 
 def boot(args, kernel, only, skip, icount, results_log, console_log):
     append = f"coloc.mode=bench coloc.bench_secs={args.seconds} coloc.bench_reps={args.reps}"
+    if args.append:
+        append = f"{args.append} {append}"
     if only:
         append += f" coloc.bench_only={only}"
     if skip:
@@ -313,6 +315,8 @@ def main():
                          "icount for the others")
     ap.add_argument("--no-icount", dest="clock", action="store_const", const="realtime",
                     help="the same as --clock realtime")
+    ap.add_argument("--append", metavar="ARGS",
+                    help="more guest kernel command line, e.g. idle=poll (docs/benchmarks.md)")
     ap.add_argument("--from-results", metavar="JSON",
                     help="no boot: summarize the runs of an earlier results.json again")
     args = ap.parse_args()
@@ -327,7 +331,8 @@ def main():
         ap.error("--kernel and --initrd are required")
 
     print(f"==> benchmarks: {args.reps} x {args.seconds} s per mode, clock {args.clock}, "
-          f"-smp {args.smp}, -m {args.memory}", flush=True)
+          f"-smp {args.smp}, -m {args.memory}"
+          + (f", guest command line + {args.append}" if args.append else ""), flush=True)
     # (name, kernel, only, skip, icount, folder)
     icount = args.clock != "realtime"
     if args.clock != "auto" or args.only:
@@ -353,6 +358,8 @@ def main():
             these = [json.loads(l[6:]) for l in f if l.startswith("BENCH ")]
         for r in these:
             r["clock"] = "icount" if icount else "realtime"
+            if args.append:
+                r["append"] = args.append
         if not these:
             sys.exit("bench: no results (see " + console_log + ")")
         with open(console_log, errors="replace") as f:
