@@ -44,7 +44,8 @@
 //! scanned as usual. The priority in force is the lowest on the path from
 //! the root, so a delegated subtree cannot shield itself from reclaim ahead
 //! of its parent. `memory.min` always wins; `memory.low` applies among the
-//! cgroups a pass reclaims. Not applied by the multi-gen LRU. Knobs in
+//! cgroups a pass reclaims. The classic and the multi-gen LRU both apply
+//! it. Knobs in
 //! `/sys/kernel/coloc/memory/` (root only): `priority_reclaim` (0/1,
 //! default 1) and `stat` (`priority_reclaim_skips`, cgroups left for a
 //! later pass).

@@ -11,6 +11,10 @@
  * its cache and the online cgroup (priority 12 on its whole path) keeps
  * its own. With the switch off, or with a parent at priority 0, both
  * lose cache as on a stock kernel.
+ *
+ * Every test runs twice: with the classic LRU and with the multi-gen LRU
+ * (/sys/kernel/mm/lru_gen/enabled), which walks cgroups in an order of its
+ * own and which Debian's kernel turns on by default.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +34,7 @@
 
 #define NULLB "/dev/nullb0"
 #define SWITCH COLOC_SYSFS "/memory/priority_reclaim"
+#define LRU_GEN "/sys/kernel/mm/lru_gen/enabled"
 #define MiB (1024L * 1024)
 #define CACHE_MB 256
 #define SQUEEZE_MB 160
@@ -38,10 +43,33 @@ FIXTURE(prio_reclaim) {
 	char root[PATH_MAX];
 	char *top, *online, *offline, *filler;
 	pid_t pids[3];
+	char lru_gen[32];
+};
+
+/* Which LRU reclaims: what to write to LRU_GEN ("n": the classic one). */
+FIXTURE_VARIANT(prio_reclaim) {
+	const char *lru_gen;
+};
+
+FIXTURE_VARIANT_ADD(prio_reclaim, classic_lru) {
+	.lru_gen = "n",
+};
+
+FIXTURE_VARIANT_ADD(prio_reclaim, multi_gen_lru) {
+	.lru_gen = "y",
 };
 
 FIXTURE_SETUP(prio_reclaim)
 {
+	/* Before anything that the teardown undoes: a skip here skips it. */
+	self->lru_gen[0] = 0;
+	if (coloc_read(LRU_GEN, self->lru_gen, sizeof(self->lru_gen)) <= 0) {
+		self->lru_gen[0] = 0;
+		if (strcmp(variant->lru_gen, "n"))
+			SKIP(return, "no multi-gen LRU (CONFIG_LRU_GEN)");
+	} else {
+		ASSERT_EQ(0, coloc_write_str(LRU_GEN, variant->lru_gen));
+	}
 	ASSERT_EQ(0, coloc_load("coloc_mem"));
 	self->top = coloc_cg_fresh(self->root, sizeof(self->root), "coloc_prio_reclaim_test");
 	ASSERT_NE(NULL, self->top);
@@ -68,6 +96,8 @@ FIXTURE_TEARDOWN(prio_reclaim)
 			waitpid(self->pids[i], NULL, 0);
 		}
 	coloc_write_str(SWITCH, "1");
+	if (self->lru_gen[0])
+		coloc_write_str(LRU_GEN, self->lru_gen);
 	coloc_cg_remove_tree(self->top);
 	free(self->online);
 	free(self->offline);
