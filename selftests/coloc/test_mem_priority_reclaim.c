@@ -64,7 +64,6 @@ FIXTURE_SETUP(prio_reclaim)
 	/* Before anything that the teardown undoes: a skip here skips it. */
 	self->lru_gen[0] = 0;
 	if (coloc_read(LRU_GEN, self->lru_gen, sizeof(self->lru_gen)) <= 0) {
-		self->lru_gen[0] = 0;
 		if (strcmp(variant->lru_gen, "n"))
 			SKIP(return, "no multi-gen LRU (CONFIG_LRU_GEN)");
 	} else {
