@@ -425,3 +425,22 @@ int coloc_zone_read(struct coloc_zone *best)
 		*best = z;
 	return best->managed > 0 && best->min < best->low && best->low < best->high ? 0 : -1;
 }
+
+#define LRU_GEN "/sys/kernel/mm/lru_gen/enabled"
+
+int coloc_lru_gen_set(const char *want, char *saved, size_t size)
+{
+	saved[0] = 0;
+	if (coloc_read(LRU_GEN, saved, size) <= 0) {
+		/* Without CONFIG_LRU_GEN the classic LRU is all there is. */
+		saved[0] = 0;
+		return strcmp(want, "n") ? 1 : 0;
+	}
+	return coloc_write_str(LRU_GEN, want);
+}
+
+void coloc_lru_gen_restore(const char *saved)
+{
+	if (saved[0])
+		coloc_write_str(LRU_GEN, saved);
+}

@@ -115,4 +115,30 @@ long coloc_read_key(const char *path, const char *key);
 /* Runs @fn(arg) in a child with uid and gid COLOC_TEST_UID; its exit code. */
 int coloc_run_unprivileged(int (*fn)(void *arg), void *arg);
 
+/*
+ * Reclaim tests run under both LRUs: a fixture variant each, whose
+ * lru_gen is written to /sys/kernel/mm/lru_gen/enabled ("n": the classic
+ * LRU; "y": the multi-gen LRU, Debian's default). Expands to the
+ * FIXTURE_VARIANT of fixture @f and its two instances.
+ */
+#define COLOC_LRU_VARIANTS(f)						\
+	FIXTURE_VARIANT(f) {						\
+		const char *lru_gen;					\
+	};								\
+	FIXTURE_VARIANT_ADD(f, classic_lru) {				\
+		.lru_gen = "n",						\
+	};								\
+	FIXTURE_VARIANT_ADD(f, multi_gen_lru) {				\
+		.lru_gen = "y",						\
+	}
+
+/*
+ * Switches the multi-gen LRU on ("y") or off ("n") and keeps the setting
+ * it replaced in @saved (an empty string if there is none) for
+ * coloc_lru_gen_restore(). Returns 0, 1 if @want is "y" and the kernel
+ * has no multi-gen LRU (a test to skip), or -errno.
+ */
+int coloc_lru_gen_set(const char *want, char *saved, size_t size);
+void coloc_lru_gen_restore(const char *saved);
+
 #endif /* COLOC_UTIL_H */

@@ -34,7 +34,6 @@
 
 #define NULLB "/dev/nullb0"
 #define SWITCH COLOC_SYSFS "/memory/priority_reclaim"
-#define LRU_GEN "/sys/kernel/mm/lru_gen/enabled"
 #define MiB (1024L * 1024)
 #define CACHE_MB 256
 #define SQUEEZE_MB 160
@@ -46,29 +45,16 @@ FIXTURE(prio_reclaim) {
 	char lru_gen[32];
 };
 
-/* Which LRU reclaims: what to write to LRU_GEN ("n": the classic one). */
-FIXTURE_VARIANT(prio_reclaim) {
-	const char *lru_gen;
-};
-
-FIXTURE_VARIANT_ADD(prio_reclaim, classic_lru) {
-	.lru_gen = "n",
-};
-
-FIXTURE_VARIANT_ADD(prio_reclaim, multi_gen_lru) {
-	.lru_gen = "y",
-};
+COLOC_LRU_VARIANTS(prio_reclaim);
 
 FIXTURE_SETUP(prio_reclaim)
 {
+	int lru = coloc_lru_gen_set(variant->lru_gen, self->lru_gen, sizeof(self->lru_gen));
+
 	/* Before anything that the teardown undoes: a skip here skips it. */
-	self->lru_gen[0] = 0;
-	if (coloc_read(LRU_GEN, self->lru_gen, sizeof(self->lru_gen)) <= 0) {
-		if (strcmp(variant->lru_gen, "n"))
-			SKIP(return, "no multi-gen LRU (CONFIG_LRU_GEN)");
-	} else {
-		ASSERT_EQ(0, coloc_write_str(LRU_GEN, variant->lru_gen));
-	}
+	if (lru > 0)
+		SKIP(return, "no multi-gen LRU (CONFIG_LRU_GEN)");
+	ASSERT_EQ(0, lru);
 	ASSERT_EQ(0, coloc_load("coloc_mem"));
 	self->top = coloc_cg_fresh(self->root, sizeof(self->root), "coloc_prio_reclaim_test");
 	ASSERT_NE(NULL, self->top);
@@ -95,8 +81,7 @@ FIXTURE_TEARDOWN(prio_reclaim)
 			waitpid(self->pids[i], NULL, 0);
 		}
 	coloc_write_str(SWITCH, "1");
-	if (self->lru_gen[0])
-		coloc_write_str(LRU_GEN, self->lru_gen);
+	coloc_lru_gen_restore(self->lru_gen);
 	coloc_cg_remove_tree(self->top);
 	free(self->online);
 	free(self->offline);

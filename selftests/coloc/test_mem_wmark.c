@@ -4,7 +4,8 @@
  * memory.exstat. A reader streams a null_blk device through the page
  * cache of a limited cgroup; with watermarks set, background reclaim must
  * bring the cgroup below its high watermark, which the kernel alone never
- * does (page cache stays until the limit forces reclaim).
+ * does (page cache stays until the limit forces reclaim). Under both
+ * LRUs: the worker's reclaim goes through the multi-gen LRU when it is on.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,10 +27,18 @@
 FIXTURE(wmark) {
 	char root[PATH_MAX];
 	char *top, *cg;
+	char lru_gen[32];
 };
+
+COLOC_LRU_VARIANTS(wmark);
 
 FIXTURE_SETUP(wmark)
 {
+	int lru = coloc_lru_gen_set(variant->lru_gen, self->lru_gen, sizeof(self->lru_gen));
+
+	if (lru > 0)
+		SKIP(return, "no multi-gen LRU (CONFIG_LRU_GEN)");
+	ASSERT_EQ(0, lru);
 	ASSERT_EQ(0, coloc_load("coloc_mem"));
 	self->top = coloc_cg_fresh(self->root, sizeof(self->root), "coloc_wmark_test");
 	ASSERT_NE(NULL, self->top);
@@ -39,6 +48,7 @@ FIXTURE_SETUP(wmark)
 
 FIXTURE_TEARDOWN(wmark)
 {
+	coloc_lru_gen_restore(self->lru_gen);
 	coloc_cg_remove_tree(self->top);
 	free(self->cg);
 	free(self->top);
