@@ -34,10 +34,10 @@ online() {
 # The CPU time of online and offline while CMD runs, and the CPU time
 # there was (CPUs x wall time), as JSON members for report.
 cpu_time() {
-	on0=$(cpu_usage online); off0=$(cpu_usage offline); t0=$(uptime_us)
+	on0=$(cpu_usage online); off0=$(cpu_usage offline); t0=$(uptime_us); i0=$(idle_us)
 	"$@"
-	on1=$(cpu_usage online); off1=$(cpu_usage offline); t1=$(uptime_us)
-	cpu_json="\"online_cpu_us\": $((on1 - on0)), \"offline_cpu_us\": $((off1 - off0)), \"cpu_us\": $((ncpu * (t1 - t0)))"
+	on1=$(cpu_usage online); off1=$(cpu_usage offline); t1=$(uptime_us); i1=$(idle_us)
+	cpu_json="\"online_cpu_us\": $((on1 - on0)), \"offline_cpu_us\": $((off1 - off0)), \"cpu_us\": $((ncpu * (t1 - t0))), \"idle_us\": $(idle_delta "$i0" "$i1")"
 }
 
 run_online() { out=$(online "$scen"); rc=$?; }

@@ -106,6 +106,16 @@ oom_kills() { sed -n 's/^oom_kill //p' "$CG/$1/memory.events"; }
 # cpu_usage CGROUP: its CPU time so far, in microseconds.
 cpu_usage() { sed -n 's/^usage_usec //p' "$CG/$1/cpu.stat"; }
 
+# idle_us: each CPU's idle time so far in microseconds, comma-separated
+# (/proc/stat, in 10 ms ticks).
+idle_us() { awk '/^cpu[0-9]/ { printf "%s%.0f", sep, $5 * 10000; sep = "," }' /proc/stat; }
+
+# idle_delta BEFORE AFTER: a JSON array of each CPU's idle time in between.
+idle_delta() {
+	echo "$1 $2" | awk '{ n = split($1, a, ","); split($2, b, ","); s = "["
+		for (i = 1; i <= n; i++) s = s (i > 1 ? ", " : "") sprintf("%.0f", b[i] - a[i]); print s "]" }'
+}
+
 # uptime_us: time since boot, in microseconds (10 ms resolution).
 uptime_us() { awk '{ printf "%.0f\n", $1 * 1000000 }' /proc/uptime; }
 

@@ -120,6 +120,10 @@ def summarize(runs):
             left = [x["offline_cpu_us"] / (x["cpu_us"] - x["online_cpu_us"]) for x in rs
                     if "cpu_us" in x and x["cpu_us"] > x["online_cpu_us"]]
             online_cpu = [x["online_cpu_us"] / x["cpu_us"] for x in rs if x.get("cpu_us")]
+            # And how long each CPU sat idle: where the time offline did not use went.
+            idle = [x["idle_us"] for x in rs if x.get("idle_us")]
+            idle = ([statistics.median(cpu) for cpu in zip(*idle)]
+                    if idle and len({len(i) for i in idle}) == 1 else None)
             # Memory scenario: how much memory pressure online met, per run.
             pressure = {k: statistics.median(x[k] for x in rs) for k in
                         ("online_memstall_us", "online_pgscan_direct", "oom_kills_all")
@@ -141,6 +145,7 @@ def summarize(runs):
                 "offline_cpu_of_left": statistics.median(left) if left else None,
                 "offline_cpu_of_left_range": [min(left), max(left)] if left else None,
                 "online_cpu_share": statistics.median(online_cpu) if online_cpu else None,
+                "idle_us_per_cpu": idle,
                 **pressure,
             }
         alone = rows.get("alone", {}).get("p99_us")
@@ -273,7 +278,9 @@ def report(runs, out):
                 lo, hi = r["offline_cpu_of_left_range"]
                 print(f"{'':27} CPU time: online {r['online_cpu_share']:.1%} of it, "
                       f"offline {r['offline_cpu_of_left']:.1%} of what online left "
-                      f"({lo:.1%}-{hi:.1%})")
+                      f"({lo:.1%}-{hi:.1%})"
+                      + (", idle per CPU " + ", ".join(f"{i / 1e6:.2f}" for i in r["idle_us_per_cpu"])
+                         + " s" if r.get("idle_us_per_cpu") else ""))
             if "online_memstall_us" in r:
                 print(f"{'':27} memory: online stalled {r['online_memstall_us'] / 1000:.0f} ms, "
                       f"scanned {r['online_pgscan_direct']:.0f} pages in direct reclaim; "
