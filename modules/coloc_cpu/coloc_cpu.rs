@@ -234,15 +234,22 @@ impl IsolationController for Isolation {
         // At most `cap_pct` of the online CPUs (at least one) for offline
         // work: withdraw the busiest of the others. A CPU withdrawn already
         // counts as busier by `CAP_STICKY_PCT`, so that small changes in
-        // utilisation do not move the offline work around.
+        // utilisation do not move the offline work around; but only while
+        // online work still runs there, or a CPU taken before any online
+        // work was seen would keep the place of the one online uses.
         let sticky = |c: usize| {
-            if cpu::withdrawn(c as u32) {
+            if cpu::withdrawn(c as u32) && util[c] > 0 {
                 CAP_STICKY_PCT
             } else {
                 0
             }
         };
-        let cap = (online * cap_pct / 100).max(1);
+        // The first run has no utilisation to choose by: it only samples.
+        let cap = if first {
+            online
+        } else {
+            (online * cap_pct / 100).max(1)
+        };
         let mut allowed = (0..n)
             .filter(|&c| cpu::cpu_online(c as u32) && !want[c])
             .count() as u64;
