@@ -431,11 +431,9 @@ int coloc_zone_read(struct coloc_zone *best)
 int coloc_lru_gen_set(const char *want, char *saved, size_t size)
 {
 	saved[0] = 0;
-	if (coloc_read(LRU_GEN, saved, size) <= 0) {
+	if (coloc_read(LRU_GEN, saved, size) <= 0)
 		/* Without CONFIG_LRU_GEN the classic LRU is all there is. */
-		saved[0] = 0;
 		return strcmp(want, "n") ? 1 : 0;
-	}
 	return coloc_write_str(LRU_GEN, want);
 }
 
