@@ -32,7 +32,7 @@ FIXTURE(cpu) {
 	char *top;	/* test cgroup with the cpu controller for its children */
 	char *cgs[8];
 	int nr_cgs;
-	pid_t pids[8];
+	pid_t pids[20];
 	int nr_pids;
 };
 
@@ -379,6 +379,149 @@ TEST_F(cpu, online_wakes_on_offline_only_cpus)
 	TH_LOG("%d of %d wakeups on the CPU with normal work", on_busy, wakes);
 	/* Chance would put a quarter to a half of them there. */
 	EXPECT_LT(on_busy * 10, wakes);
+}
+
+/*
+ * Offline spinners started pinned, to @nr per CPU from @first on, then
+ * allowed on every CPU: the load balancer alone decides where they go from
+ * there. Returns 0 or -1.
+ */
+static int offline_spinners(FIXTURE_DATA(cpu) *self, const char *cg, int first, int nr)
+{
+	int i, cpu, nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t all;
+	pid_t pid;
+
+	CPU_ZERO(&all);
+	for (cpu = 0; cpu < nr_cpus; cpu++)
+		CPU_SET(cpu, &all);
+	for (cpu = first; cpu < nr_cpus; cpu++) {
+		for (i = 0; i < nr; i++) {
+			pid = spinner(self, cg, cpu);
+			if (pid <= 0)
+				return -1;
+		}
+	}
+	/* Let each reach its CPU before it may leave it. */
+	usleep(100000);
+	for (i = 0; i < self->nr_pids; i++)
+		if (sched_setaffinity(self->pids[i], sizeof(all), &all))
+			return -1;
+	return 0;
+}
+
+/* The migrations of every task forked so far, from /proc/PID/sched. */
+static long migrations(FIXTURE_DATA(cpu) *self)
+{
+	char path[64], line[256];
+	long total = 0, n;
+	int i;
+
+	for (i = 0; i < self->nr_pids; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/sched", self->pids[i]);
+		f = fopen(path, "r");
+		if (!f)
+			return -1;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "se.nr_migrations : %ld", &n) == 1)
+				total += n;
+		fclose(f);
+	}
+	return total;
+}
+
+/* The idle time of @cpu so far, in ticks of USER_HZ, from /proc/stat. */
+static long cpu_idle_ticks(int cpu)
+{
+	char name[16], want[16], line[256];
+	long idle = -1, v[4];
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "cpu%d", cpu);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%15s %ld %ld %ld %ld", name, &v[0], &v[1], &v[2], &v[3]) == 5 &&
+		    !strcmp(name, want))
+			idle = v[3];
+	fclose(f);
+	return idle;
+}
+
+/*
+ * An offline group weighs next to nothing, so a load imbalance between
+ * CPUs is one of online work, and moving offline tasks cannot correct it.
+ * Mainline moves them anyway: CPU 0, with online work a third of the time,
+ * loses its offline spinners to the other CPUs, idles while its online
+ * task sleeps, pulls them back, and so on, thousands of migrations in a
+ * few seconds. coloc_cpu balances offline tasks by their number: with two
+ * per CPU they stay, and CPU 0 runs them whenever online work sleeps.
+ */
+TEST_F(cpu, offline_stays_beside_online_work)
+{
+	char *on = add_cg(self, "online", "1"), *off = add_cg(self, "offline", "-1");
+	int nr_cpus = sysconf(_SC_NPROCESSORS_ONLN), secs = 2;
+	long m0, m1, i0, i1;
+	pid_t cycler;
+
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_GE(nr_cpus, 2);
+	ASSERT_LE(nr_cpus, 8);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "1"));
+	ASSERT_EQ(0, offline_spinners(self, off, 0, 2));
+	cycler = coloc_duty_cycler(on, 0, 300, 600);
+	ASSERT_GT(cycler, 0);
+	self->pids[self->nr_pids++] = cycler;
+	sleep(1);
+	m0 = migrations(self);
+	i0 = cpu_idle_ticks(0);
+	sleep(secs);
+	m1 = migrations(self);
+	i1 = cpu_idle_ticks(0);
+	ASSERT_GE(m0, 0);
+	ASSERT_GE(m1, 0);
+	ASSERT_GE(i0, 0);
+	TH_LOG("%ld migrations of %d offline spinners and the online task in %d s; CPU 0 idle %ld ticks",
+	       m1 - m0, 2 * nr_cpus, secs, i1 - i0);
+	/* Mainline: hundreds a second. A few may follow other work. */
+	EXPECT_LT(m1 - m0, 2 * nr_cpus);
+	/* Idle time is counted in ticks; allow a tenth of the window. */
+	EXPECT_LE((i1 - i0) * 10, secs * sysconf(_SC_CLK_TCK));
+}
+
+/*
+ * Balancing by number must not strand an offline task where online work
+ * leaves it no CPU: with one offline spinner per CPU and then an online
+ * spinner on CPU 0, the offline spinner there moves to share another CPU,
+ * as mainline would move it for its load.
+ */
+TEST_F(cpu, starved_offline_task_moves)
+{
+	char *on = add_cg(self, "online", "1"), *starved = add_cg(self, "starved", "-1");
+	char *off = add_cg(self, "offline", "-1");
+	int nr_cpus = sysconf(_SC_NPROCESSORS_ONLN), secs = 2;
+	long u_starved;
+
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, starved);
+	ASSERT_NE(NULL, off);
+	ASSERT_GE(nr_cpus, 2);
+	ASSERT_LE(nr_cpus, 8);
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "1"));
+	ASSERT_GT(spinner(self, starved, 0), 0);
+	ASSERT_EQ(0, offline_spinners(self, off, 1, 1));
+	ASSERT_GT(spinner(self, on, 0), 0);
+	sleep(1);
+	u_starved = coloc_cpu_usage_us(starved);
+	sleep(secs);
+	u_starved = coloc_cpu_usage_us(starved) - u_starved;
+	TH_LOG("the offline spinner that started beside online work ran %ld us of %d s",
+	       u_starved, secs);
+	/* Sharing a CPU: about half. Left beside the online spinner: under 1 %. */
+	EXPECT_GT(u_starved * 5, secs * 1000000L);
 }
 
 /* Load and unload while classes change and spinners run: no splat, no stuck task. */
