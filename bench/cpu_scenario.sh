@@ -13,7 +13,8 @@
 #   share of CPU 0 is then below what it asks for.
 # One JSON line per run: BENCH {...}; "offline_work" is stress-ng's bogo
 # operations per second; online_cpu_us, offline_cpu_us and cpu_us (CPUs x
-# wall time) how the CPU time was shared.
+# wall time) how the CPU time was shared while online ran in steady state
+# (run_online), idle_us each CPU's idle time then.
 # Usage: cpu_scenario.sh SECONDS REPS
 secs=$1
 reps=$2
@@ -31,22 +32,48 @@ online() {
 	esac
 }
 
-# The CPU time of online and offline while CMD runs, and the CPU time
-# there was (CPUs x wall time), as JSON members for report.
-cpu_time() {
-	on0=$(cpu_usage online); off0=$(cpu_usage offline); t0=$(uptime_us); i0=$(idle_us)
-	"$@"
-	on1=$(cpu_usage online); off1=$(cpu_usage offline); t1=$(uptime_us); i1=$(idle_us)
-	cpu_json="\"online_cpu_us\": $((on1 - on0)), \"offline_cpu_us\": $((off1 - off0)), \"cpu_us\": $((ncpu * (t1 - t0))), \"idle_us\": $(idle_delta "$i0" "$i1")"
+# snap: the CPU time of online and offline so far, the time since boot and
+# each CPU's idle time, as one line of words for cpu_share.
+snap() { echo "$(cpu_usage online) $(cpu_usage offline) $(uptime_us) $(idle_us)"; }
+
+# cpu_share BEFORE AFTER (two snaps): how the CPU time was shared in
+# between, the CPU time there was (CPUs x wall time) included, as JSON
+# members for report, into $cpu_json.
+cpu_share() {
+	# shellcheck disable=SC2086
+	set -- $1 $2
+	cpu_json="\"online_cpu_us\": $(($5 - $1)), \"offline_cpu_us\": $(($6 - $2)), \"cpu_us\": $((ncpu * ($7 - $3))), \"idle_us\": $(idle_delta "$4" "$8")"
 }
 
-run_online() { out=$(online "$scen"); rc=$?; }
+# run_online: the online program, its report into $out and $rc, and how
+# the CPU time was shared while it ran in steady state: from 1 s after it
+# starts to 1 s before it ends (runs of 3 s and more). Its start and end
+# are not online work: cyclictest locks its memory, then prints a
+# histogram of 100,000 lines that cyclictest_report's awk reads, about a
+# second of CPU time in the online cgroup, and next to class 2 work the
+# SMT expeller holds offline work back whatever that work is.
+run_online() {
+	s0=$(snap)
+	online "$scen" > /tmp/online.json &
+	pid=$!
+	if [ "$secs" -ge 3 ]; then
+		sleep 1
+		s0=$(snap)
+		sleep $((secs - 2))
+		s1=$(snap)
+	fi
+	wait $pid
+	rc=$?
+	[ "$secs" -ge 3 ] || s1=$(snap)
+	out=$(cat /tmp/online.json)
+	cpu_share "$s0" "$s1"
+}
 
 # co_located MODE: the hogs, 1 s of warm-up, then online.
 co_located() {
 	hogs_start cpu "$hogs" offline
 	sleep 1
-	cpu_time run_online
+	run_online
 	report "$scen" "$1" $r "$out" $rc "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json"
 }
 
@@ -61,7 +88,8 @@ while [ $r -le "$reps" ]; do
 
 		# The hogs alone, as long as in the co-located modes.
 		hogs_start cpu "$hogs" offline; sleep 1
-		cpu_time sleep "$secs"
+		s0=$(snap); sleep "$secs"; s1=$(snap)
+		cpu_share "$s0" "$s1"
 		report $scen batch $r '{}' 0 "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json"
 
 		co_located stock
