@@ -100,8 +100,42 @@ def boot(args, kernel, only, skip, icount, results_log, console_log):
             sys.exit(f"bench: the guest ran longer than {args.timeout} s")
 
 
+def pooled_pct(rs, pcts):
+    """The @pcts percentiles (us) of the online latencies of the runs @rs
+    taken together, from their histograms, as latency_report.h takes them:
+    the smallest bucket whose cumulative count reaches p % of the samples.
+    None if a run has no histogram."""
+    if not rs or any("hist" not in r["online"] for r in rs):
+        return None
+    hist = {}
+    for r in rs:
+        for us, n in r["online"]["hist"]:
+            hist[us] = hist.get(us, 0) + n
+    total = sum(hist.values())
+    if not total:
+        return None
+    out, cum, buckets = [], 0, iter(sorted(hist.items()))
+    for p in pcts:
+        while cum < p / 100 * total or cum == 0:
+            us, n = next(buckets)
+            cum += n
+        out.append(us)
+    return out
+
+
+def paired_ratios(rs, alone):
+    """Each run's online p99 against that of the run alone in the same
+    repetition: the modes of a repetition run minutes apart at most, so
+    host load that drifts over a benchmark cancels out."""
+    by_rep = {a["rep"]: a["online"]["p99_us"] for a in alone
+              if a["online"].get("chunks") and a["online"].get("p99_us")}
+    return [r["online"]["p99_us"] / by_rep[r["rep"]] for r in rs
+            if r["online"].get("chunks") and "p99_us" in r["online"] and r["rep"] in by_rep]
+
+
 def summarize(runs):
-    """Medians per scenario and mode, with spreads and ratios against alone."""
+    """Medians per scenario and mode, with spreads and ratios against alone;
+    and the percentiles of all runs of a mode pooled."""
     out = {}
     for r in runs:
         out.setdefault(r["scenario"], {}).setdefault(r["mode"], []).append(r)
@@ -128,6 +162,8 @@ def summarize(runs):
             pressure = {k: statistics.median(x[k] for x in rs) for k in
                         ("online_memstall_us", "online_pgscan_direct", "oom_kills_all")
                         if all(k in x for x in rs)}
+            pooled = pooled_pct([x for x in rs if x["online"].get("chunks")], (50, 99))
+            paired = paired_ratios(rs, modes.get("alone", []))
             rows[mode] = {
                 "runs": len(rs),
                 "online_completed": sum(1 for x in rs if x["exit"] == 0),
@@ -136,6 +172,12 @@ def summarize(runs):
                 "p50_us_range": [min(p50), max(p50)] if p50 else None,
                 "p99_us": statistics.median(p99) if p99 else None,
                 "p99_us_range": [min(p99), max(p99)] if p99 else None,
+                # All runs' samples together; and the median of each run's
+                # p99 against alone's in the same repetition.
+                "pooled_p50_us": pooled[0] if pooled else None,
+                "pooled_p99_us": pooled[1] if pooled else None,
+                "p99_paired_ratio": statistics.median(paired) if paired else None,
+                "p99_paired_ratio_range": [min(paired), max(paired)] if paired else None,
                 # Online operations per second, where a scenario says how long it ran.
                 "ops_per_s": statistics.median(ops) if ops else None,
                 "ops_per_s_range": [min(ops), max(ops)] if ops else None,
@@ -149,10 +191,13 @@ def summarize(runs):
                 **pressure,
             }
         alone = rows.get("alone", {}).get("p99_us")
+        alone_pooled = rows.get("alone", {}).get("pooled_p99_us")
         alone_ops = rows.get("alone", {}).get("ops_per_s")
         unpatched_ops = rows.get("unpatched", {}).get("ops_per_s")
         for row in rows.values():
             row["p99_ratio"] = (row["p99_us"] / alone) if alone and row["p99_us"] else None
+            row["pooled_p99_ratio"] = (row["pooled_p99_us"] / alone_pooled
+                                       if alone_pooled and row["pooled_p99_us"] else None)
             row["ops_ratio"] = (row["ops_per_s"] / alone_ops
                                 if alone_ops and row["ops_per_s"] is not None else None)
             row["ops_vs_unpatched"] = (row["ops_per_s"] / unpatched_ops
@@ -274,6 +319,15 @@ def report(runs, out):
                   f"{fmt(r['p99_ratio'], '{:.2f}'):>8} {r['online_oom_kills']:>12} "
                   f"{r['offline_work']:>10.0f} {rng(r['offline_work_range']):>15} "
                   f"{fmt(r['offline_kept'], '{:.0%}'):>6}")
+            if r.get("pooled_p99_us") is not None and r["runs"] > 1:
+                pr = r["p99_paired_ratio_range"]
+                print(f"{'':27} pooled over runs: p50 {r['pooled_p50_us']} us, "
+                      f"p99 {r['pooled_p99_us']} us"
+                      + (f", {r['pooled_p99_ratio']:.2f} x alone" if mode != "alone" and
+                         r["pooled_p99_ratio"] is not None else "")
+                      + (f"; p99 against alone in the same repetition: median "
+                         f"{r['p99_paired_ratio']:.2f} x ({pr[0]:.2f}-{pr[1]:.2f})"
+                         if mode != "alone" and pr else ""))
             if r.get("offline_cpu_of_left") is not None:
                 lo, hi = r["offline_cpu_of_left_range"]
                 print(f"{'':27} CPU time: online {r['online_cpu_share']:.1%} of it, "
