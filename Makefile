@@ -4,6 +4,7 @@
 #                 the QEMU guest with the modules loaded and show the knobs
 #   make check    the same build, then every test in the guest; ends with
 #                 "N passed, N failed" and fails if anything did
+#                 (TESTS='coloc/test_cpu_*': only those selftests)
 #   make bench    the benchmark scenarios, alone / stock / coloc, in one boot
 #   make check-debug  every test on the debug kernel (about an hour)
 #
@@ -83,10 +84,15 @@ KUNIT_SUITES := coloc_hook rust_doctests_kernel
 # The debug kernel is several times slower in TCG.
 CHECK_TIMEOUTS := $(if $(filter 1,$(DEBUG)),--timeout 7200 --test-timeout 3600)
 
+# TESTS='coloc/test_cpu_*' (globs under build/selftests) runs only those
+# selftest binaries: the loop after a change to one module. CI runs all.
+TESTS ?= */test_*
+
 check: initramfs host-checks
-	@python3 $(GUEST) check $(CHECK_TIMEOUTS) --host-results $(BUILD)/host-results.txt \
-		--expect $(addprefix kunit/,$(KUNIT_SUITES)) \
-		$$(cd $(BUILD)/selftests && ls -d */test_*)
+	@tests=$$(cd $(BUILD)/selftests && ls -d $(TESTS)) || exit; \
+	python3 $(GUEST) check $(CHECK_TIMEOUTS) --host-results $(BUILD)/host-results.txt \
+		--expect $(addprefix kunit/,$(KUNIT_SUITES)) $$tests \
+		$(if $(filter-out */test_*,$(TESTS)),--tests $$tests)
 
 # The reliability lane: every test on the debug kernel (KASAN, lockdep,
 # kmemleak, UBSAN), with a kmemleak scan at the end. About an hour on two

@@ -62,6 +62,8 @@ def machine(kernel, initrd, memory, smp, append, console, results):
 
 def qemu_cmd(args, mode, console, results):
     append = f"coloc.mode={mode} coloc.timeout={args.test_timeout}"
+    if mode == "check" and args.tests:
+        append += " coloc.tests=" + ",".join(args.tests)
     if mode == "run" and not args.shell:
         append += " coloc.shell=0"
     if args.append:
@@ -295,6 +297,8 @@ def main():
     ap.add_argument("--append", default="", help="extra kernel command line")
     ap.add_argument("--host-results", help="results of scripts/host-checks.sh to count in")
     ap.add_argument("--expect", nargs="*", help="suites and binaries that must report")
+    ap.add_argument("--tests", nargs="*", help="check: run only these selftest binaries "
+                    "(SUITE/test_x; default all)")
     ap.add_argument("--kvm", action="store_true", help="use KVM if /dev/kvm works")
     ap.add_argument("--shell", action="store_true", help="run: give a shell on the console")
     ap.add_argument("-q", "--quiet", action="store_true", help="list failed tests only")

@@ -99,6 +99,22 @@ class ParseResults(unittest.TestCase):
         self.assertEqual(len(guest.missing(tests, ["coloc/test_hooks"])), 1)
 
 
+class Command(unittest.TestCase):
+    def args(self, tests):
+        return guest.argparse.Namespace(test_timeout=60, shell=False, append="", tests=tests,
+                                        kernel="k", initrd="i", memory="2G", smp="4",
+                                        kvm=False)
+
+    def test_selected_tests_reach_the_guest(self):
+        cmd = guest.qemu_cmd(self.args(["coloc/test_core", "coloc/test_hooks"]), "check",
+                             "null", "null")
+        self.assertIn("coloc.tests=coloc/test_core,coloc/test_hooks", cmd[cmd.index("-append") + 1])
+
+    def test_all_tests_by_default(self):
+        cmd = guest.qemu_cmd(self.args(None), "check", "null", "null")
+        self.assertNotIn("coloc.tests", cmd[cmd.index("-append") + 1])
+
+
 class Splats(unittest.TestCase):
     def test_detects_each_kind(self):
         console = "\n".join([
@@ -199,6 +215,30 @@ class BenchSummary(unittest.TestCase):
         self.assertIn(f",{y300:.1f}", svg)
         self.assertNotIn("5000", svg)
         self.assertIn(">alone<", svg)
+
+    def test_pooled_percentiles_merge_the_histograms(self):
+        # Two runs of 100 samples: 98 at 10 us and 2 at 500 us, then 100 at 20 us.
+        # Pooled, the 99th percentile is the 198th sample of 200: 20 us; each
+        # run's own p99 is 500 and 20.
+        runs = [run("cpu", "alone", 1, 500), run("cpu", "alone", 2, 20)]
+        runs[0]["online"]["hist"] = [[10, 98], [500, 2]]
+        runs[1]["online"]["hist"] = [[20, 100]]
+        self.assertEqual(bench.pooled_pct(runs, (0, 50, 99, 99.5, 100)), [10, 20, 20, 500, 500])
+        rows = bench.summarize(runs)["cpu"]
+        self.assertEqual(rows["alone"]["pooled_p99_us"], 20)
+        self.assertEqual(rows["alone"]["pooled_p50_us"], 20)
+        del runs[1]["online"]["hist"]
+        self.assertIsNone(bench.pooled_pct(runs, (99,)))
+
+    def test_paired_ratio_against_alone_of_the_same_repetition(self):
+        runs = [run("cpu", "alone", 1, 100), run("cpu", "alone", 2, 400),
+                run("cpu", "coloc", 1, 110), run("cpu", "coloc", 2, 420),
+                run("cpu", "coloc", 3, 999)]
+        rows = bench.summarize(runs)["cpu"]
+        # Repetition 3 has no run alone: it is left out.
+        self.assertAlmostEqual(rows["coloc"]["p99_paired_ratio"], (1.1 + 1.05) / 2)
+        self.assertEqual(rows["coloc"]["p99_paired_ratio_range"], [1.05, 1.1])
+        self.assertEqual(rows["alone"]["p99_paired_ratio"], 1.0)
 
     def test_no_distribution_no_plot(self):
         with tempfile.TemporaryDirectory() as d:
