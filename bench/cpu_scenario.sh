@@ -83,25 +83,29 @@ while [ $r -le "$reps" ]; do
 		hogs=$ncpu
 		[ $scen = cpu_busy ] && hogs=$((4 * ncpu))
 		rmmod coloc_cpu 2>/dev/null
-		out=$(online $scen); rc=$?
-		report $scen alone $r "$out" $rc
+		if wanted alone; then
+			out=$(online $scen); rc=$?
+			report $scen alone $r "$out" $rc
+		fi
 
 		# The hogs alone, as long as in the co-located modes.
-		hogs_start cpu "$hogs" offline; sleep 1
-		s0=$(snap); sleep "$secs"; s1=$(snap)
-		cpu_share "$s0" "$s1"
-		report $scen batch $r '{}' 0 "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json"
+		if wanted batch; then
+			hogs_start cpu "$hogs" offline; sleep 1
+			s0=$(snap); sleep "$secs"; s1=$(snap)
+			cpu_share "$s0" "$s1"
+			report $scen batch $r '{}' 0 "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json"
+		fi
 
-		co_located stock
+		wanted stock && co_located stock
 
 		insmod $MODDIR/coloc_cpu.ko
 		echo -1 > $CG/offline/cpu.bvt_warp_ns
 		# Class 1: preemption and placement, without the SMT expeller.
 		echo 1 > $CG/online/cpu.bvt_warp_ns
-		co_located coloc_bvt1
+		wanted coloc_bvt1 && co_located coloc_bvt1
 		echo 2 > $CG/online/cpu.bvt_warp_ns
-		co_located coloc
-		if [ $scen = cpu ]; then
+		wanted coloc && co_located coloc
+		if [ $scen = cpu ] && wanted coloc_iso; then
 			# Dynamic isolation on top: offline work kept to half the
 			# CPUs (the controller withdraws the one online uses most).
 			echo 50 > /sys/kernel/coloc/cpu/offline_cpus_pct

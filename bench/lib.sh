@@ -10,6 +10,9 @@ if ! grep -q " /dev/shm " /proc/mounts; then
 	mkdir -p /dev/shm && mount -t tmpfs -o mode=1777 shm /dev/shm
 fi
 
+# wanted MODE: true if MODE is to run (bench.py --modes, default all).
+wanted() { case ",${BENCH_MODES:-$1}," in *",$1,"*) return 0 ;; esac; return 1; }
+
 # in_cgroup CGROUP CMD...: run CMD (a shell word list) in /CGROUP.
 in_cgroup() {
 	cg=$1

@@ -69,6 +69,8 @@ def boot(args, kernel, only, skip, icount, results_log, console_log):
         append += f" coloc.bench_only={only}"
     if skip:
         append += f" coloc.bench_skip={skip}"
+    if args.modes:
+        append += f" coloc.bench_modes={args.modes}"
     cmd = guest.machine(kernel, args.initrd, args.memory, args.smp, append,
                         f"file:{console_log}", f"file:{results_log}")
     if icount:
@@ -364,6 +366,9 @@ def main():
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--seconds", type=int, default=10, help="length of one online run")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--modes", help="comma-separated modes to run, in scenarios that can "
+                    "leave the others out (cpu: alone,batch,stock,coloc_bvt1,coloc,coloc_iso); "
+                    "default all")
     ap.add_argument("--memory", default="2G")
     ap.add_argument("--smp", default="2,sockets=1,cores=1,threads=2")
     ap.add_argument("--timeout", type=int, default=3600)
