@@ -85,8 +85,9 @@ KUNIT_SUITES := coloc_hook rust_doctests_kernel
 CHECK_TIMEOUTS := $(if $(filter 1,$(DEBUG)),--timeout 7200 --test-timeout 3600)
 
 # TESTS='coloc/test_cpu_*' (globs under build/selftests) runs only those
-# selftest binaries: the loop after a change to one module. CI runs all.
-TESTS ?= */test_*
+# selftest binaries: the loop after a change to one module. CI runs all
+# (not ?=: a TESTS in the environment must not narrow CI's run).
+TESTS := */test_*
 
 check: initramfs host-checks
 	@tests=$$(cd $(BUILD)/selftests && ls -d $(TESTS)) || exit; \

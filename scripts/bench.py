@@ -104,9 +104,11 @@ def boot(args, kernel, only, skip, icount, results_log, console_log):
 
 def pooled_pct(rs, pcts):
     """The @pcts percentiles (us) of the online latencies of the runs @rs
-    taken together, from their histograms, as latency_report.h takes them:
-    the smallest bucket whose cumulative count reaches p % of the samples.
-    None if a run has no histogram."""
+    taken together, from their histograms: the smallest bucket whose
+    cumulative count reaches p % of the samples, as cyclictest_report
+    takes them. A bucket is its lower bound (up to 1 % below its
+    samples), so compare pooled figures with pooled ones, not with a
+    run's own percentiles. None if a run has no histogram (fio's runs)."""
     if not rs or any("hist" not in r["online"] for r in rs):
         return None
     hist = {}
@@ -127,12 +129,14 @@ def pooled_pct(rs, pcts):
 
 def paired_ratios(rs, alone):
     """Each run's online p99 against that of the run alone in the same
-    repetition: the modes of a repetition run minutes apart at most, so
-    host load that drifts over a benchmark cancels out."""
-    by_rep = {a["rep"]: a["online"]["p99_us"] for a in alone
+    repetition of the same boot: the modes of a repetition run minutes
+    apart at most, so host load that drifts over a benchmark cancels out.
+    Runs of another boot (the unpatched kernel's) have no pair."""
+    key = lambda r: (r.get("boot"), r["rep"])  # noqa: E731
+    by_rep = {key(a): a["online"]["p99_us"] for a in alone
               if a["online"].get("chunks") and a["online"].get("p99_us")}
-    return [r["online"]["p99_us"] / by_rep[r["rep"]] for r in rs
-            if r["online"].get("chunks") and "p99_us" in r["online"] and r["rep"] in by_rep]
+    return [r["online"]["p99_us"] / by_rep[key(r)] for r in rs
+            if r["online"].get("chunks") and "p99_us" in r["online"] and key(r) in by_rep]
 
 
 def summarize(runs):
@@ -164,10 +168,12 @@ def summarize(runs):
             pressure = {k: statistics.median(x[k] for x in rs) for k in
                         ("online_memstall_us", "online_pgscan_direct", "oom_kills_all")
                         if all(k in x for x in rs)}
-            pooled = pooled_pct([x for x in rs if x["online"].get("chunks")], (50, 99))
+            sampled = [x for x in rs if x["online"].get("chunks")]
+            pooled = pooled_pct(sampled, (50, 99))
             paired = paired_ratios(rs, modes.get("alone", []))
             rows[mode] = {
                 "runs": len(rs),
+                "runs_sampled": len(sampled),
                 "online_completed": sum(1 for x in rs if x["exit"] == 0),
                 "online_oom_kills": sum(x["online_oom_kills"] for x in rs),
                 "p50_us": statistics.median(p50) if p50 else None,
@@ -321,7 +327,7 @@ def report(runs, out):
                   f"{fmt(r['p99_ratio'], '{:.2f}'):>8} {r['online_oom_kills']:>12} "
                   f"{r['offline_work']:>10.0f} {rng(r['offline_work_range']):>15} "
                   f"{fmt(r['offline_kept'], '{:.0%}'):>6}")
-            if r.get("pooled_p99_us") is not None and r["runs"] > 1:
+            if r.get("pooled_p99_us") is not None and r["runs_sampled"] > 1:
                 pr = r["p99_paired_ratio_range"]
                 print(f"{'':27} pooled over runs: p50 {r['pooled_p50_us']} us, "
                       f"p99 {r['pooled_p99_us']} us"
@@ -395,6 +401,9 @@ def main():
         return
     if not args.kernel or not args.initrd:
         ap.error("--kernel and --initrd are required")
+    unknown = [m for m in (args.modes or "").split(",") if args.modes and m not in MODES]
+    if unknown:
+        ap.error(f"--modes: unknown {', '.join(map(repr, unknown))}; modes: {', '.join(MODES)}")
 
     print(f"==> benchmarks: {args.reps} x {args.seconds} s per mode, clock {args.clock}, "
           f"-smp {args.smp}, -m {args.memory}"
@@ -424,6 +433,8 @@ def main():
             these = [json.loads(l[6:]) for l in f if l.startswith("BENCH ")]
         for r in these:
             r["clock"] = "icount" if icount else "realtime"
+            # Which boot: repetitions pair up within one (paired_ratios).
+            r["boot"] = folder
             if args.append:
                 r["append"] = args.append
         if not these:

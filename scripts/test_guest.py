@@ -240,6 +240,12 @@ class BenchSummary(unittest.TestCase):
         self.assertEqual(rows["coloc"]["p99_paired_ratio_range"], [1.05, 1.1])
         self.assertEqual(rows["alone"]["p99_paired_ratio"], 1.0)
 
+    def test_no_pair_across_boots(self):
+        runs = [run("overhead_io", "alone", 1, 100), run("overhead_io", "unpatched", 1, 90)]
+        runs[0]["boot"], runs[1]["boot"] = "build/bench", "build/bench/unpatched"
+        rows = bench.summarize(runs)["overhead_io"]
+        self.assertIsNone(rows["unpatched"]["p99_paired_ratio"])
+
     def test_no_distribution_no_plot(self):
         with tempfile.TemporaryDirectory() as d:
             self.assertFalse(bench.dist_svg("overhead_io", [run("overhead_io", "alone", 1, 7)],
