@@ -4,7 +4,10 @@
 # stock behaviour (module unloaded); co-located with coloc_cpu, online
 # cpu.bvt_warp_ns 1 (coloc_bvt1) and 2 (coloc, with the SMT expeller),
 # offline -1, and, in "cpu", class 2 with offline work kept to half the
-# CPUs by dynamic isolation (coloc_iso).
+# CPUs by dynamic isolation (coloc_iso). Online and offline run in the
+# cgroups of the layout (bench/lib.sh: node, kubelet's, by default; the
+# classes written as koordlet writes them, class 1 in place of 2 on the
+# burstable level, the pod and the container in coloc_bvt1).
 # - cpu: cyclictest with SCHED_OTHER, one thread pinned to CPU 0, a wakeup
 #   every 1 ms, against one stress-ng cpu hog per CPU.
 # - cpu_busy: cpu_wakeup, a request loop pinned to CPU 0 that wakes every
@@ -21,20 +24,21 @@ reps=$2
 . /bench/lib.sh
 ncpu=$(grep -c ^processor /proc/cpuinfo)
 
-echo +cpu > $CG/cgroup.subtree_control
-mkdir -p $CG/online $CG/offline
+tree_create +cpu
+on=$(cg_online)
+off=$(cg_offline)
 
-# online SCENARIO: its online workload, in /online.
+# online SCENARIO: its online workload, in online's cgroup.
 online() {
 	case $1 in
-	cpu) in_cgroup online "$B/cyclictest_report $secs" ;;
-	cpu_busy) in_cgroup online "$B/cpu_wakeup 1000 200 $secs 0" ;;
+	cpu) in_cgroup "$on" "$B/cyclictest_report $secs" ;;
+	cpu_busy) in_cgroup "$on" "$B/cpu_wakeup 1000 200 $secs 0" ;;
 	esac
 }
 
 # snap: the CPU time of online and offline so far, the time since boot and
 # each CPU's idle time, as one line of words for cpu_share.
-snap() { echo "$(cpu_usage online) $(cpu_usage offline) $(uptime_us) $(idle_us)"; }
+snap() { echo "$(cpu_usage "$on") $(cpu_usage "$off") $(uptime_us) $(idle_us)"; }
 
 # cpu_share BEFORE AFTER (two snaps): how the CPU time was shared in
 # between, the CPU time there was (CPUs x wall time) included, as JSON
@@ -71,7 +75,7 @@ run_online() {
 
 # co_located MODE: the hogs, 1 s of warm-up, then online.
 co_located() {
-	hogs_start cpu "$hogs" offline
+	hogs_start cpu "$hogs" "$off"
 	sleep 1
 	run_online
 	report "$scen" "$1" $r "$out" $rc "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json"
@@ -90,7 +94,7 @@ while [ $r -le "$reps" ]; do
 
 		# The hogs alone, as long as in the co-located modes.
 		if wanted batch; then
-			hogs_start cpu "$hogs" offline; sleep 1
+			hogs_start cpu "$hogs" "$off"; sleep 1
 			s0=$(snap); sleep "$secs"; s1=$(snap)
 			cpu_share "$s0" "$s1"
 			report $scen batch $r '{}' 0 "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json"
@@ -99,11 +103,10 @@ while [ $r -le "$reps" ]; do
 		wanted stock && co_located stock
 
 		insmod $MODDIR/coloc_cpu.ko
-		echo -1 > $CG/offline/cpu.bvt_warp_ns
 		# Class 1: preemption and placement, without the SMT expeller.
-		echo 1 > $CG/online/cpu.bvt_warp_ns
+		cpu_classes 1
 		wanted coloc_bvt1 && co_located coloc_bvt1
-		echo 2 > $CG/online/cpu.bvt_warp_ns
+		cpu_classes 2
 		wanted coloc && co_located coloc
 		if [ $scen = cpu ] && wanted coloc_iso; then
 			# Dynamic isolation on top: offline work kept to half the

@@ -8,8 +8,11 @@
 # bandwidth offline has); co-located on stock behaviour (module unloaded);
 # co-located with coloc_io (online class=online target=TARGET_US, offline
 # class=offline); and the writers alone with coloc_io loaded and online
-# configured but idle (batch_coloc: work conservation). One JSON line per
-# run: BENCH {...}; "offline_work" is MB written by the writers.
+# configured but idle (batch_coloc: work conservation). Online and
+# offline run in the cgroups of the layout (bench/lib.sh: node, kubelet's,
+# by default; io.coloc written on every level of online's path and on
+# besteffort). One JSON line per run: BENCH {...}; "offline_work" is MB
+# written by the writers.
 # Usage: io_scenario.sh SECONDS REPS
 secs=$1
 reps=$2
@@ -19,14 +22,15 @@ WRITERS=16
 TARGET_US=${TARGET_US:-1300}
 
 devno=$(nullb_create coloc_bench size=4096 irqmode=2 completion_nsec=1000000 hw_queue_depth=4)
-echo +io > $CG/cgroup.subtree_control
-mkdir -p $CG/online $CG/offline
+tree_create +io
+on=$(cg_online)
+off=$(cg_offline)
 
-online() { in_cgroup online "$B/fio_randread $IO_DISK $secs"; }
+online() { in_cgroup "$on" "$B/fio_randread $IO_DISK $secs"; }
 
 # co_located MODE: the writers, 1 s of warm-up, then online.
 co_located() {
-	hogs_start io $WRITERS offline
+	hogs_start io $WRITERS "$off"
 	sleep 1
 	out=$(online); rc=$?
 	report io "$1" $r "$out" $rc "$(hogs_stop io $WRITERS)"
@@ -34,13 +38,12 @@ co_located() {
 
 # batch MODE: the writers alone, as long as in the co-located modes.
 batch() {
-	hogs_start io $WRITERS offline; sleep 1; sleep "$secs"
+	hogs_start io $WRITERS "$off"; sleep 1; sleep "$secs"
 	report io "$1" $r '{}' 0 "$(hogs_stop io $WRITERS)"
 }
 
 configure() {
-	echo "$devno class=online target=$TARGET_US" > $CG/online/io.coloc
-	echo "$devno class=offline" > $CG/offline/io.coloc
+	io_classes "$devno" "$TARGET_US"
 	echo ${MAX_DELAY_MS:-1000} > /sys/kernel/coloc/io/max_delay_ms
 }
 
@@ -55,7 +58,7 @@ while [ $r -le "$reps" ]; do
 	insmod $MODDIR/coloc_io.ko
 	configure
 	co_located coloc
-	echo "coloc_io after coloc: $(cat /sys/kernel/coloc/io/stat) | online $(cat $CG/online/io.coloc_stat) | offline $(cat $CG/offline/io.coloc_stat)" > /dev/console
+	echo "coloc_io after coloc: $(cat /sys/kernel/coloc/io/stat) | online $(cat "$CG/$on/io.coloc_stat") | offline $(cat "$CG/$off/io.coloc_stat")" > /dev/console
 	batch batch_coloc
 	echo "coloc_io: $(cat /sys/kernel/coloc/io/stat)" > /dev/console
 	rmmod coloc_io

@@ -13,6 +13,151 @@ fi
 # wanted MODE: true if MODE is to run (bench.py --modes, default all).
 wanted() { case ",${BENCH_MODES:-$1}," in *",$1,"*) return 0 ;; esac; return 1; }
 
+# The cgroup layout (bench.py --layout, coloc.bench_layout= on the guest's
+# command line; BENCH_LAYOUT overrides it when a scenario is run by hand):
+# - node (default): kubelet's cgroup v2 layout with the cgroupfs driver,
+#   online work in kubepods/burstable/POD/CONTAINER, offline work in
+#   kubepods/besteffort/POD/CONTAINER, every controller enabled down the
+#   tree; the coloc modes configured as koordlet configures such a node
+#   (cpu_classes, mem_qos, io_classes below).
+# - flat: /online and /offline under the root, each configured directly
+#   (the layout of the benchmarks before the node layout).
+# Scenarios name their cgroups only through the functions below, which
+# print paths relative to $CG (for in_cgroup, hogs_start and the readers).
+LAYOUT=${BENCH_LAYOUT:-$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^coloc\.bench_layout=//p' | tail -1)}
+: "${LAYOUT:=node}"
+case $LAYOUT in
+flat | node) ;;
+*) echo "bench: unknown layout '$LAYOUT' (flat or node)" >&2; exit 1 ;;
+esac
+
+# The node layout's cgroups: the QoS level (Guaranteed pods would live
+# directly in kubepods), one pod of each class, one container in each.
+KUBEPODS=kubepods
+LS_QOS=$KUBEPODS/burstable
+BE_QOS=$KUBEPODS/besteffort
+LS_POD=$LS_QOS/pod-online
+BE_POD=$BE_QOS/pod-offline
+
+# cg_online, cg_offline: the cgroup the online or offline work runs in,
+# whose statistics the scenarios read (node: the container).
+cg_online() { if [ "$LAYOUT" = node ]; then echo $LS_POD/online; else echo online; fi; }
+cg_offline() { if [ "$LAYOUT" = node ]; then echo $BE_POD/offline; else echo offline; fi; }
+# cg_offline_qos: the topmost cgroup that holds only offline work, where a
+# mainline setting for all of it goes (node: kubepods/besteffort).
+cg_offline_qos() { if [ "$LAYOUT" = node ]; then echo $BE_QOS; else echo offline; fi; }
+
+# tree_create [CONTROLLERS [online]]: the layout's cgroups, CONTROLLERS
+# (as "+cpu +io") enabled at the root first (the guest's init enables
+# memory, cpu, io and cpuset there already). "online": a scenario without
+# offline work, which gets no offline cgroup (node: no besteffort pod; the
+# QoS level is there on every node).
+tree_create() {
+	[ -z "${1:-}" ] || echo "$1" > $CG/cgroup.subtree_control
+	has_offline=1
+	[ "${2:-}" = online ] && has_offline=0
+	if [ "$LAYOUT" = node ]; then
+		node_tree_create
+	else
+		mkdir -p $CG/online
+		[ $has_offline = 0 ] || mkdir -p $CG/offline
+	fi
+}
+
+# node_tree_create: kubepods, its QoS cgroups, a pod in each of burstable
+# and besteffort (with offline work) and a container in each pod. As
+# kubelet does, every controller a level has is enabled for its children
+# (cgroup.controllers into cgroup.subtree_control), so the containers have
+# the same controllers as the root's children; only the containers hold
+# tasks.
+node_tree_create() {
+	for d in $KUBEPODS $LS_QOS $BE_QOS $LS_POD $(offline_cgs $BE_POD); do
+		mkdir -p $CG/$d
+		sed 's/[^ ][^ ]*/+&/g' $CG/$d/cgroup.controllers > $CG/$d/cgroup.subtree_control
+	done
+	mkdir -p "$CG/$(cg_online)"
+	[ "$has_offline" = 0 ] || mkdir -p "$CG/$(cg_offline)"
+}
+
+# offline_cgs CGROUP...: the CGROUPs, if the scenario has offline work.
+offline_cgs() { [ "${has_offline:-1}" = 0 ] || echo "$@"; }
+
+# cpu_classes CLASS (coloc_cpu loaded): group identity, online in CLASS
+# (2, or 1 without the SMT expeller), offline -1. Node: in koordlet's
+# order, kernel.sched_group_identity_enabled=1, then cpu.bvt_warp_ns on
+# the QoS level (kubepods 0, burstable CLASS, besteffort -1), then on each
+# pod and its container (online CLASS, offline -1).
+cpu_classes() {
+	if [ "$LAYOUT" = flat ]; then
+		for d in $(offline_cgs offline); do echo -1 > $CG/$d/cpu.bvt_warp_ns; done
+		echo "$1" > $CG/online/cpu.bvt_warp_ns
+		return
+	fi
+	echo 1 > /proc/sys/kernel/sched_group_identity_enabled
+	echo 0 > $CG/$KUBEPODS/cpu.bvt_warp_ns
+	echo "$1" > $CG/$LS_QOS/cpu.bvt_warp_ns
+	echo -1 > $CG/$BE_QOS/cpu.bvt_warp_ns
+	for d in $LS_POD "$(cg_online)"; do echo "$1" > "$CG/$d/cpu.bvt_warp_ns"; done
+	for d in $(offline_cgs $BE_POD "$(cg_offline)"); do echo -1 > "$CG/$d/cpu.bvt_warp_ns"; done
+}
+
+# mem_qos (coloc_mem loaded): online memory.priority 12 and
+# memory.wmark_min_adj -25, offline 0 and +50, priority OOM on at the root
+# (the scope of a machine-wide OOM, the scenarios' kind). Node: the
+# priorities and memory.use_priority_oom at the QoS level (kubepods,
+# burstable, besteffort; the root's switch as well), koordlet's memory QoS
+# on each pod and its container (memory.wmark_ratio 95,
+# memory.wmark_scale_factor 20, memory.wmark_min_adj -25 online, +50
+# offline; the watermarks do nothing without a memory limit, and the
+# scenarios set none).
+mem_qos() {
+	echo 1 > $CG/memory.use_priority_oom
+	if [ "$LAYOUT" = flat ]; then
+		echo 12 > $CG/online/memory.priority
+		echo 0 > $CG/offline/memory.priority
+		echo -25 > $CG/online/memory.wmark_min_adj
+		echo 50 > $CG/offline/memory.wmark_min_adj
+		return
+	fi
+	for d in $KUBEPODS $LS_QOS $BE_QOS; do echo 1 > $CG/$d/memory.use_priority_oom; done
+	echo 12 > $CG/$LS_QOS/memory.priority
+	echo 0 > $CG/$BE_QOS/memory.priority
+	for d in $LS_POD "$(cg_online)" $BE_POD "$(cg_offline)"; do
+		echo 95 > "$CG/$d/memory.wmark_ratio"
+		echo 20 > "$CG/$d/memory.wmark_scale_factor"
+	done
+	for d in $LS_POD "$(cg_online)"; do echo -25 > "$CG/$d/memory.wmark_min_adj"; done
+	for d in $BE_POD "$(cg_offline)"; do echo 50 > "$CG/$d/memory.wmark_min_adj"; done
+}
+
+# mem_qos_off: priority OOM off again (the other values are ignored once
+# coloc_mem is unloaded).
+mem_qos_off() {
+	echo 0 > $CG/memory.use_priority_oom
+	if [ "$LAYOUT" = node ]; then
+		for d in $KUBEPODS $LS_QOS $BE_QOS; do echo 0 > $CG/$d/memory.use_priority_oom; done
+	fi
+}
+
+# io_classes MAJ:MIN TARGET_US (coloc_io loaded): online class=online with
+# its completion-latency target on the disk, offline class=offline. The
+# class in force is the lowest on the path, a level without a setting
+# counting as normal, so in the node layout (docs/koordinator.md) every
+# level above online's container is online too (kubepods, burstable, the
+# pod, the container), and besteffort is offline, which makes its pods
+# and containers offline.
+io_classes() {
+	if [ "$LAYOUT" = flat ]; then
+		echo "$1 class=online target=$2" > $CG/online/io.coloc
+		for d in $(offline_cgs offline); do echo "$1 class=offline" > $CG/$d/io.coloc; done
+		return
+	fi
+	for d in $KUBEPODS $LS_QOS $LS_POD "$(cg_online)"; do
+		echo "$1 class=online target=$2" > "$CG/$d/io.coloc"
+	done
+	echo "$1 class=offline" > $CG/$BE_QOS/io.coloc
+}
+
 # in_cgroup CGROUP CMD...: run CMD (a shell word list) in /CGROUP.
 in_cgroup() {
 	cg=$1
@@ -133,5 +278,5 @@ report() {
 	extra=
 	[ -n "${8:-}" ] && extra=", \"seconds\": $8"
 	[ -n "${9:-}" ] && extra="$extra, $9"
-	echo "BENCH {\"scenario\": \"$1\", \"mode\": \"$2\", \"rep\": $3, \"exit\": $5, \"online_oom_kills\": ${7:-0}, \"offline_work\": ${6:-0}$extra, \"online\": $online}"
+	echo "BENCH {\"scenario\": \"$1\", \"mode\": \"$2\", \"layout\": \"$LAYOUT\", \"rep\": $3, \"exit\": $5, \"online_oom_kills\": ${7:-0}, \"offline_work\": ${6:-0}$extra, \"online\": $online}"
 }

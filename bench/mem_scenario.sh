@@ -4,10 +4,13 @@
 # overcommit the machine and are resubmitted when killed. Three modes in
 # one boot: online alone, co-located on stock behaviour, co-located with
 # coloc_mem (online memory.priority 12 and memory.wmark_min_adj -25,
-# offline 0 and +50, priority OOM on at the root).
+# offline 0 and +50, priority OOM on at the root; in the node layout,
+# bench/lib.sh's default, the priorities on the QoS level and koordlet's
+# memory QoS on the pods and containers: lib.sh, mem_qos).
 #
-# In both co-located modes /offline is a SCHED_IDLE group (cpu.idle 1,
-# mainline's CPU isolation), so that the two differ in memory handling
+# In both co-located modes offline is a SCHED_IDLE group (cpu.idle 1 on
+# /offline, or on kubepods/besteffort in the node layout: mainline's CPU
+# isolation), so that the two differ in memory handling
 # only: without it the online service waits for a CPU behind five busy
 # batch jobs, which is coloc_cpu's business (the mixed scenario), and the
 # figure would say little about memory.
@@ -30,8 +33,10 @@ ONLINE_WS=600
 HOG_MB=300
 NR_HOGS=5
 
-mkdir -p $CG/online $CG/offline
-echo 1 > $CG/offline/cpu.idle
+tree_create
+on=$(cg_online)
+off=$(cg_offline)
+echo 1 > "$CG/$(cg_offline_qos)/cpu.idle"
 
 # wmarks: the min and low watermarks summed over the zones.
 wmarks() {
@@ -54,12 +59,12 @@ direct_scans() { sed -n 's/^pgscan_direct //p' "$CG/$1/memory.stat"; }
 # OOM kills of both groups come from their memory.events, which count the
 # subtree (the guest kernel has no VM event counters for /proc/vmstat).
 run_online() {
-	k0=$(oom_kills online); o0=$(oom_kills offline)
-	s0=$(memory_stall online); d0=$(direct_scans online)
-	out=$(in_cgroup online "$B/mem_latency $ONLINE_WS 16 $secs"); rc=$?
-	k1=$(oom_kills online); o1=$(oom_kills offline)
-	s1=$(memory_stall online); d1=$(direct_scans online)
-	if [ "$1" = alone ]; then mb=0; else mb=$(mem_hogs_stop offline); fi
+	k0=$(oom_kills "$on"); o0=$(oom_kills "$off")
+	s0=$(memory_stall "$on"); d0=$(direct_scans "$on")
+	out=$(in_cgroup "$on" "$B/mem_latency $ONLINE_WS 16 $secs"); rc=$?
+	k1=$(oom_kills "$on"); o1=$(oom_kills "$off")
+	s1=$(memory_stall "$on"); d1=$(direct_scans "$on")
+	if [ "$1" = alone ]; then mb=0; else mb=$(mem_hogs_stop "$off"); fi
 	report memory "$1" $r "$out" $rc "$mb" $((k1 - k0)) "" \
 		"\"online_memstall_us\": $((s1 - s0)), \"online_pgscan_direct\": $((d1 - d0)), \"oom_kills_all\": $((k1 - k0 + o1 - o0))"
 }
@@ -69,18 +74,14 @@ while [ $r -le "$reps" ]; do
 	run_online alone
 
 	rmmod coloc_mem 2>/dev/null
-	mem_hogs_start $NR_HOGS $HOG_MB offline; sleep 2
+	mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
 	run_online stock
 
 	insmod $MODDIR/coloc_mem.ko
-	echo 12 > $CG/online/memory.priority
-	echo 0 > $CG/offline/memory.priority
-	echo -25 > $CG/online/memory.wmark_min_adj
-	echo 50 > $CG/offline/memory.wmark_min_adj
-	echo 1 > $CG/memory.use_priority_oom
-	mem_hogs_start $NR_HOGS $HOG_MB offline; sleep 2
+	mem_qos
+	mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
 	run_online coloc
-	echo 0 > $CG/memory.use_priority_oom
+	mem_qos_off
 	rmmod coloc_mem
 	r=$((r + 1))
 done

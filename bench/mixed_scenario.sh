@@ -1,9 +1,11 @@
 #!/bin/sh
 # Mixed scenario, run in the guest: the online service does CPU, I/O and
 # memory work at once (cpu_wakeup pinned to CPU 0, fio random reads,
-# mem_latency allocations, all in /online), while offline runs all three
-# kinds of batch job at once in /offline (a stress-ng cpu stressor per
-# CPU, 8 writers, 4 resubmitting memory hogs that overcommit the guest).
+# mem_latency allocations, all in online's cgroup), while offline runs all
+# three kinds of batch job at once in offline's (a stress-ng cpu stressor
+# per CPU, 8 writers, 4 resubmitting memory hogs that overcommit the
+# guest); the cgroups are those of the layout (bench/lib.sh: node,
+# kubelet's, by default, configured as koordlet does).
 # Modes in one boot: online alone, co-located on stock behaviour (modules
 # unloaded), co-located with coloc_cpu, coloc_io and coloc_mem loaded and
 # configured as in the single-resource scenarios. One result line per probe and run:
@@ -22,14 +24,16 @@ NR_MEM_HOGS=4
 ncpu=$(grep -c ^processor /proc/cpuinfo)
 
 devno=$(nullb_create coloc_mixed size=4096 irqmode=2 completion_nsec=1000000 hw_queue_depth=4)
-echo "+cpu +io +memory" > $CG/cgroup.subtree_control
-mkdir -p $CG/online $CG/offline /tmp/mixed
+tree_create "+cpu +io +memory"
+on=$(cg_online)
+off=$(cg_offline)
+mkdir -p /tmp/mixed
 
 # The three probes at once; their reports land in /tmp/mixed.
 probes() {
-	in_cgroup online "$B/cpu_wakeup 1000 200 $secs 0" > /tmp/mixed/cpu & c=$!
-	in_cgroup online "$B/fio_randread $IO_DISK $secs" > /tmp/mixed/io & i=$!
-	in_cgroup online "$B/mem_latency $ONLINE_WS 16 $secs" > /tmp/mixed/mem & m=$!
+	in_cgroup "$on" "$B/cpu_wakeup 1000 200 $secs 0" > /tmp/mixed/cpu & c=$!
+	in_cgroup "$on" "$B/fio_randread $IO_DISK $secs" > /tmp/mixed/io & i=$!
+	in_cgroup "$on" "$B/mem_latency $ONLINE_WS 16 $secs" > /tmp/mixed/mem & m=$!
 	wait $c; rc_cpu=$?
 	wait $i; rc_io=$?
 	wait $m; rc_mem=$?
@@ -38,20 +42,21 @@ probes() {
 # run MODE: the probes with the offline jobs (unless alone), three reports.
 run() {
 	if [ "$1" != alone ]; then
-		hogs_start cpu "$ncpu" offline
-		hogs_start io $WRITERS offline
-		mem_hogs_start $NR_MEM_HOGS $HOG_MB offline
+		hogs_start cpu "$ncpu" "$off"
+		hogs_start io $WRITERS "$off"
+		mem_hogs_start $NR_MEM_HOGS $HOG_MB "$off"
 		sleep 2
 	fi
-	k0=$(oom_kills online)
+	k0=$(oom_kills "$on")
 	probes
-	k1=$(oom_kills online)
+	k1=$(oom_kills "$on")
 	work_cpu=0 work_io=0 work_mem=0
 	if [ "$1" != alone ]; then
-		# The memory hogs' stop kills whatever is left in /offline: last.
+		# The memory hogs' stop kills whatever is left in offline's
+		# cgroup: last.
 		work_cpu=$(hogs_stop cpu "$ncpu")
 		work_io=$(hogs_stop io $WRITERS)
-		work_mem=$(mem_hogs_stop offline)
+		work_mem=$(mem_hogs_stop "$off")
 	fi
 	report mixed_cpu "$1" $r "$(cat /tmp/mixed/cpu)" $rc_cpu "$work_cpu"
 	report mixed_io "$1" $r "$(cat /tmp/mixed/io)" $rc_io "$work_io"
@@ -67,18 +72,12 @@ while [ $r -le "$reps" ]; do
 	insmod $MODDIR/coloc_cpu.ko
 	insmod $MODDIR/coloc_io.ko
 	insmod $MODDIR/coloc_mem.ko
-	echo 2 > $CG/online/cpu.bvt_warp_ns
-	echo -1 > $CG/offline/cpu.bvt_warp_ns
-	echo "$devno class=online target=1300" > $CG/online/io.coloc
-	echo "$devno class=offline" > $CG/offline/io.coloc
+	cpu_classes 2
+	io_classes "$devno" 1300
 	echo 1000 > /sys/kernel/coloc/io/max_delay_ms
-	echo 12 > $CG/online/memory.priority
-	echo 0 > $CG/offline/memory.priority
-	echo -25 > $CG/online/memory.wmark_min_adj
-	echo 50 > $CG/offline/memory.wmark_min_adj
-	echo 1 > $CG/memory.use_priority_oom
+	mem_qos
 	run coloc
-	echo 0 > $CG/memory.use_priority_oom
+	mem_qos_off
 	rmmod coloc_cpu coloc_io coloc_mem
 	r=$((r + 1))
 done

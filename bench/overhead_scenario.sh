@@ -13,8 +13,11 @@
 # patched-out jumps), loaded without settings (coloc_idle) and loaded with
 # the workload's cgroup configured (coloc: the policy runs on every bio or
 # wakeup; online with a target it always meets, or cpu class 2, so nothing
-# is throttled). On the kernel built without the series (uname -r ends in
-# -unpatched) only that baseline runs, as mode "unpatched".
+# is throttled). The workload runs in online's cgroup of the layout
+# (bench/lib.sh: node, kubelet's, by default, the classes written on
+# every level as koordlet and docs/koordinator.md do), on both kernels.
+# On the kernel built without the series (uname -r ends in -unpatched)
+# only that baseline runs, as mode "unpatched".
 # Usage: overhead_scenario.sh SECONDS REPS
 set -o pipefail
 secs=$1
@@ -27,14 +30,14 @@ HB_LOOPS=$((secs * 200))
 case "$(uname -r)" in *-unpatched) unpatched=1 ;; *) unpatched=0 ;; esac
 
 devno=$(nullb_create coloc_fast irqmode=0 hw_queue_depth=64)
-echo "+io +cpu" > $CG/cgroup.subtree_control
-mkdir -p $CG/online
+tree_create "+io +cpu" online
+on=$(cg_online)
 
-io_run() { in_cgroup online "$B/fio_randread $DISK $secs"; }
+io_run() { in_cgroup "$on" "$B/fio_randread $DISK $secs"; }
 
 # hackbench prints "Time: S.SSS"; prints "LOOPS SECONDS".
 sched_run() {
-	in_cgroup online "hackbench -p -g 4 -f 10 -s 100 -l $HB_LOOPS" |
+	in_cgroup "$on" "hackbench -p -g 4 -f 10 -s 100 -l $HB_LOOPS" |
 	awk -v loops=$HB_LOOPS '/^Time:/ { t = $2 } END { if (t > 0) print loops, t }'
 }
 
@@ -61,8 +64,8 @@ while [ $r -le "$reps" ]; do
 	insmod $MODDIR/coloc_cpu.ko
 	run coloc_idle
 
-	echo "$devno class=online target=10000000" > $CG/online/io.coloc
-	echo 2 > $CG/online/cpu.bvt_warp_ns
+	io_classes "$devno" 10000000
+	cpu_classes 2
 	run coloc
 	rmmod coloc_io coloc_cpu
 	r=$((r + 1))
