@@ -16,6 +16,13 @@ With --kernel-unpatched (the same source and configuration built without
 the coloc series), a second boot runs the hook-overhead scenario on it, as
 mode "unpatched", and the overhead rows are also compared against it.
 Under -icount guest time is instruction count, so the two boots compare.
+
+--layout picks the guest's cgroups (bench/lib.sh): node (default),
+kubelet's tree with online work in kubepods/burstable/POD/CONTAINER and
+offline work in kubepods/besteffort/POD/CONTAINER, configured as koordlet
+configures a node; flat, /online and /offline. "flat,node" runs every
+boot once per layout, into OUT/flat and OUT/node, and the table then
+names each scenario with its layout (cpu@flat, cpu@node).
 """
 import argparse
 import json
@@ -61,8 +68,42 @@ def nice_vcpus(pid, done):
     return got
 
 
-def boot(args, kernel, only, skip, icount, results_log, console_log):
-    append = f"coloc.mode=bench coloc.bench_secs={args.seconds} coloc.bench_reps={args.reps}"
+LAYOUTS = ("flat", "node")
+
+
+def parse_layouts(text):
+    """The layouts of --layout: "node", "flat" or several, comma-separated,
+    each once, in the order given. ValueError on anything else."""
+    layouts = [l.strip() for l in text.split(",")]
+    unknown = [l for l in layouts if l not in LAYOUTS]
+    if unknown:
+        raise ValueError(f"unknown layout {', '.join(map(repr, unknown))}; "
+                         f"layouts: {', '.join(LAYOUTS)}")
+    if len(set(layouts)) != len(layouts):
+        raise ValueError(f"a layout given twice in {text!r}")
+    return layouts
+
+
+def layout_of(r):
+    """The cgroup layout run @r ran in: results from before --layout, which
+    have none, ran in the flat one."""
+    return r.get("layout", "flat")
+
+
+def scenario_names(runs):
+    """A function giving a run's scenario as the table names it: with runs
+    of one layout the scenario itself, with several SCENARIO@LAYOUT, so
+    that the layouts are summarized apart and side by side."""
+    if len({layout_of(r) for r in runs}) > 1:
+        return lambda r: f"{r['scenario']}@{layout_of(r)}"
+    return lambda r: r["scenario"]
+
+
+def guest_append(args, only, skip, layout):
+    """The guest's kernel command line for a benchmark boot: what
+    scripts/guest/init and bench/lib.sh read (coloc.bench_*)."""
+    append = (f"coloc.mode=bench coloc.bench_secs={args.seconds} coloc.bench_reps={args.reps}"
+              f" coloc.bench_layout={layout}")
     if args.append:
         append = f"{args.append} {append}"
     if only:
@@ -71,6 +112,11 @@ def boot(args, kernel, only, skip, icount, results_log, console_log):
         append += f" coloc.bench_skip={skip}"
     if args.modes:
         append += f" coloc.bench_modes={args.modes}"
+    return append
+
+
+def boot(args, kernel, only, skip, icount, results_log, console_log, layout):
+    append = guest_append(args, only, skip, layout)
     cmd = guest.machine(kernel, args.initrd, args.memory, args.smp, append,
                         f"file:{console_log}", f"file:{results_log}")
     if icount:
@@ -94,6 +140,7 @@ def boot(args, kernel, only, skip, icount, results_log, console_log):
             ops = (f", {r['online']['chunks'] / r['seconds']:.0f} ops/s"
                    if r.get("seconds") and r["online"].get("chunks") else "")
             print(f"  [{time.monotonic() - start:5.0f} s] {r['scenario']} {r['mode']} "
+                  f"({layout_of(r)}) "
                   f"rep {r['rep']}: p99 {r['online'].get('p99_us', 0):.0f} us{ops}", flush=True)
         seen = len(lines)
         if time.monotonic() - start > args.timeout:
@@ -143,8 +190,13 @@ def summarize(runs):
     """Medians per scenario and mode, with spreads and ratios against alone;
     and the percentiles of all runs of a mode pooled."""
     out = {}
+    name = scenario_names(runs)
+    # Scenarios in the order they ran, the layouts of one side by side.
+    first = {}
     for r in runs:
-        out.setdefault(r["scenario"], {}).setdefault(r["mode"], []).append(r)
+        first.setdefault(r["scenario"], len(first))
+    for r in sorted(runs, key=lambda r: (first[r["scenario"]], layout_of(r))):
+        out.setdefault(name(r), {}).setdefault(r["mode"], []).append(r)
     table = {}
     for scen, modes in out.items():
         rows = {}
@@ -307,14 +359,16 @@ def report(runs, out):
         json.dump({"runs": runs, "summary": table}, f, indent=2)
     svg(table, os.path.join(out, "online_p99.svg"))
     plots = [f"{out}/online_p99.svg"]
+    name = scenario_names(runs)
     for scen in table:
         path = os.path.join(out, f"latency_{scen}.svg")
-        if dist_svg(scen, [r for r in runs if r["scenario"] == scen], path):
+        if dist_svg(scen, [r for r in runs if name(r) == scen], path):
             plots.append(path)
 
     fmt = (lambda v, f: f.format(v) if v is not None else "-")  # noqa: E731
     rng = (lambda v: f"{v[0]:.0f}-{v[1]:.0f}" if v else "-")  # noqa: E731
-    print(f"{'scenario':14} {'mode':11} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
+    w = max([14] + [len(s) for s in table])
+    print(f"{'scenario':{w}} {'mode':11} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
           f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10} "
           f"{'offline range':>15} {'kept':>6}")
     for scen, rows in table.items():
@@ -322,7 +376,7 @@ def report(runs, out):
             r = rows.get(mode)
             if not r:
                 continue
-            print(f"{scen:14} {mode:11} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
+            print(f"{scen:{w}} {mode:11} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
                   f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng(r['p99_us_range']):>17} "
                   f"{fmt(r['p99_ratio'], '{:.2f}'):>8} {r['online_oom_kills']:>12} "
                   f"{r['offline_work']:>10.0f} {rng(r['offline_work_range']):>15} "
@@ -360,7 +414,26 @@ def report(runs, out):
     for r in runs:
         clocks.setdefault(r.get("clock", "icount"), set()).add(r["scenario"])
     print("clock: " + "; ".join(f"{c}: {', '.join(sorted(sc))}" for c, sc in clocks.items()))
+    layouts = {}
+    for r in runs:
+        layouts.setdefault(layout_of(r), set()).add(r["scenario"])
+    print("cgroup layout: " + "; ".join(f"{l}: {', '.join(sorted(sc))}"
+                                        for l, sc in sorted(layouts.items())))
     print(f"==> {out}/results.json, " + ", ".join(plots))
+
+
+def layout_boots(boots, layouts, out):
+    """(layout, boot) for each boot of @boots, (name, kernel, only, skip,
+    icount, folder), in each of @layouts; with more than one layout,
+    every layout's folders are under OUT/LAYOUT."""
+    result = []
+    for layout in layouts:
+        for b in boots:
+            folder = b[5]
+            if len(layouts) > 1:
+                folder = os.path.join(out, layout, os.path.relpath(folder, out))
+            result.append((layout, b[:5] + (os.path.normpath(folder),)))
+    return result
 
 
 def main():
@@ -375,6 +448,12 @@ def main():
     ap.add_argument("--modes", help="comma-separated modes to run, in scenarios that can "
                     "leave the others out (cpu: alone,batch,stock,coloc_bvt1,coloc,coloc_iso); "
                     "default all")
+    ap.add_argument("--layout", default=os.environ.get("BENCH_LAYOUT") or "node",
+                    help="the guest's cgroups: node (default; kubelet's kubepods tree, "
+                         "configured as koordlet does), flat (/online and /offline), or "
+                         "flat,node: each boot once per layout, in OUT/flat and OUT/node; "
+                         "the default comes from BENCH_LAYOUT if set (make bench "
+                         "BENCH_LAYOUT=flat,node)")
     ap.add_argument("--memory", default="2G")
     ap.add_argument("--smp", default="2,sockets=1,cores=1,threads=2")
     ap.add_argument("--timeout", type=int, default=3600)
@@ -389,13 +468,16 @@ def main():
                     help="the same as --clock realtime")
     ap.add_argument("--append", metavar="ARGS",
                     help="more guest kernel command line, e.g. idle=poll (docs/benchmarks.md)")
-    ap.add_argument("--from-results", metavar="JSON",
-                    help="no boot: summarize the runs of an earlier results.json again")
+    ap.add_argument("--from-results", metavar="JSON", nargs="+",
+                    help="no boot: summarize the runs of earlier results.json files again, "
+                         "together (runs of two layouts side by side)")
     args = ap.parse_args()
 
     if args.from_results:
-        with open(args.from_results) as f:
-            runs = json.load(f)["runs"]
+        runs = []
+        for path in args.from_results:
+            with open(path) as f:
+                runs += json.load(f)["runs"]
         os.makedirs(args.out, exist_ok=True)
         report(runs, args.out)
         return
@@ -404,9 +486,13 @@ def main():
     unknown = [m for m in (args.modes or "").split(",") if args.modes and m not in MODES]
     if unknown:
         ap.error(f"--modes: unknown {', '.join(map(repr, unknown))}; modes: {', '.join(MODES)}")
+    try:
+        layouts = parse_layouts(args.layout)
+    except ValueError as e:
+        ap.error(f"--layout: {e}")
 
     print(f"==> benchmarks: {args.reps} x {args.seconds} s per mode, clock {args.clock}, "
-          f"-smp {args.smp}, -m {args.memory}"
+          f"-smp {args.smp}, -m {args.memory}, cgroup layout {', '.join(layouts)}"
           + (f", guest command line + {args.append}" if args.append else ""), flush=True)
     # (name, kernel, only, skip, icount, folder)
     icount = args.clock != "realtime"
@@ -424,15 +510,22 @@ def main():
         boots.append(("unpatched kernel", args.kernel_unpatched, "overhead", None,
                       args.clock != "realtime", os.path.join(args.out, "unpatched")))
     runs = []
-    for name, kernel, only, skip, icount, folder in boots:
-        print(f"==> {name} ({'-icount' if icount else 'multi-threaded TCG, real time'}): "
-              f"{kernel}", flush=True)
+    for layout, (name, kernel, only, skip, icount, folder) in layout_boots(boots, layouts,
+                                                                           args.out):
+        print(f"==> {name} ({'-icount' if icount else 'multi-threaded TCG, real time'}, "
+              f"{layout} layout): {kernel}", flush=True)
         console_log, results_log = guest.fresh_logs(folder)
-        boot(args, kernel, only, skip, icount, results_log, console_log)
+        boot(args, kernel, only, skip, icount, results_log, console_log, layout)
         with open(results_log, errors="replace") as f:
             these = [json.loads(l[6:]) for l in f if l.startswith("BENCH ")]
         for r in these:
             r["clock"] = "icount" if icount else "realtime"
+            # The guest reports its layout (bench/lib.sh); one that does not
+            # has the scenarios from before the layouts, which were flat.
+            if layout_of(r) != layout:
+                sys.exit(f"bench: the guest ran {r['scenario']} in the {layout_of(r)} layout, "
+                         f"not {layout} (an initramfs built before --layout?)")
+            r["layout"] = layout
             # Which boot: repetitions pair up within one (paired_ratios).
             r["boot"] = folder
             if args.append:

@@ -252,5 +252,88 @@ class BenchSummary(unittest.TestCase):
                                             os.path.join(d, "x.svg")))
 
 
+class BenchLayout(unittest.TestCase):
+    def test_parse(self):
+        self.assertEqual(bench.parse_layouts("node"), ["node"])
+        self.assertEqual(bench.parse_layouts("flat"), ["flat"])
+        self.assertEqual(bench.parse_layouts("flat,node"), ["flat", "node"])
+        self.assertEqual(bench.parse_layouts("node, flat"), ["node", "flat"])
+
+    def test_parse_refuses(self):
+        for text in ("", "kubelet", "node,", "flat,flat", "Node"):
+            with self.assertRaises(ValueError, msg=text):
+                bench.parse_layouts(text)
+
+    def test_layout_reaches_the_guest(self):
+        args = bench.argparse.Namespace(seconds=2, reps=1, append="idle=poll", modes="alone,coloc")
+        append = bench.guest_append(args, "cpu", None, "flat").split()
+        self.assertIn("coloc.bench_layout=flat", append)
+        self.assertIn("coloc.bench_modes=alone,coloc", append)
+        self.assertEqual(append[0], "idle=poll")
+        self.assertIn("coloc.bench_layout=node",
+                      bench.guest_append(args, None, "cpu,mem", "node").split())
+
+    def test_one_layout_keeps_the_folders(self):
+        boots = [("a", "k", None, "cpu,mem", True, "build/bench"),
+                 ("b", "k", "cpu", None, False, "build/bench/cpu")]
+        got = bench.layout_boots(boots, ["node"], "build/bench")
+        self.assertEqual(got, [("node", boots[0]), ("node", boots[1])])
+
+    def test_each_layout_boots_into_its_folder(self):
+        boots = [("a", "k", None, "cpu,mem", True, "build/bench"),
+                 ("b", "k", "cpu", None, False, "build/bench/cpu"),
+                 ("c", "u", "overhead", None, True, "build/bench/unpatched")]
+        got = bench.layout_boots(boots, ["flat", "node"], "build/bench")
+        self.assertEqual([(l, b[5]) for l, b in got], [
+            ("flat", "build/bench/flat"), ("flat", "build/bench/flat/cpu"),
+            ("flat", "build/bench/flat/unpatched"),
+            ("node", "build/bench/node"), ("node", "build/bench/node/cpu"),
+            ("node", "build/bench/node/unpatched")])
+        self.assertEqual(got[4][1][:5], boots[1][:5])
+
+    def test_one_layout_keeps_the_scenario_names(self):
+        runs = [run("cpu", "alone", 1, 100), run("cpu", "coloc", 1, 200)]
+        for r in runs:
+            r["layout"] = "node"
+        self.assertEqual(list(bench.summarize(runs)), ["cpu"])
+
+    def test_layouts_are_summarized_apart(self):
+        runs = []
+        for layout, boot, ps in (("flat", "b/flat", (100, 300)), ("node", "b/node", (100, 150))):
+            for mode, p in zip(("alone", "coloc"), ps):
+                r = run("cpu", mode, 1, p)
+                r["layout"], r["boot"] = layout, boot
+                runs.append(r)
+        runs.append(run("io", "alone", 1, 100))
+        runs[-1]["layout"] = "flat"
+        table = bench.summarize(runs)
+        # Each scenario's layouts side by side, the scenarios in the order they ran.
+        self.assertEqual(list(table), ["cpu@flat", "cpu@node", "io@flat"])
+        self.assertAlmostEqual(table["cpu@flat"]["coloc"]["p99_ratio"], 3)
+        self.assertAlmostEqual(table["cpu@node"]["coloc"]["p99_ratio"], 1.5)
+        self.assertAlmostEqual(table["cpu@node"]["coloc"]["p99_paired_ratio"], 1.5)
+
+    def test_results_without_a_layout_were_flat(self):
+        old = run("io", "alone", 1, 100)
+        new = run("io", "alone", 1, 90)
+        new["layout"] = "node"
+        self.assertEqual(sorted(bench.summarize([old, new])), ["io@flat", "io@node"])
+        self.assertEqual(list(bench.summarize([old])), ["io"])
+
+    def test_report_plots_each_layout(self):
+        dist = [[0, 10], [50, 20], [99, 30], [100, 40]]
+        runs = [run("io", "alone", 1, 30, dist=dist), run("io", "alone", 1, 30, dist=dist)]
+        runs[0]["layout"], runs[1]["layout"] = "flat", "node"
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.devnull, "w") as null:
+                saved, sys.stdout = sys.stdout, null
+                try:
+                    bench.report(runs, d)
+                finally:
+                    sys.stdout = saved
+            self.assertTrue(os.path.exists(os.path.join(d, "latency_io@flat.svg")))
+            self.assertTrue(os.path.exists(os.path.join(d, "latency_io@node.svg")))
+
+
 if __name__ == "__main__":
     unittest.main()
