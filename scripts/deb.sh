@@ -17,6 +17,11 @@ VERSION=$(cat "$COLOC_TOP/VERSION")
 # The policy modules; coloc_test is the selftests' fixture and needs the
 # test hook (CONFIG_COLOC_HOOK_TEST), which production kernels leave out.
 PACKAGED_MODULES=$(ls "$COLOC_TOP"/modules/*/*.ko | grep -v '/coloc_test\.ko$')
+# The modules loaded at boot, in this order: every packaged one. Loaded
+# before kubelet and koordlet start, so that the knobs are there when
+# kubelet creates the pods' cgroups and when koordlet, which looks for
+# them once when it starts, comes up.
+BOOT_MODULES="coloc_core coloc_cpu coloc_mem coloc_io"
 DEBIAN_SUITE=bookworm
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
@@ -75,6 +80,12 @@ build() {
 	for m in $PACKAGED_MODULES; do
 		install -m 0644 "$m" "$stage/lib/modules/$krel/updates/coloc/"
 	done
+	for m in $BOOT_MODULES; do
+		[ -f "$stage/lib/modules/$krel/updates/coloc/$m.ko" ] ||
+			die "deb: $m is to be loaded at boot but is not packaged"
+	done
+	mkdir -p "$stage/usr/lib/modules-load.d"
+	modules_load_conf "$krel" > "$stage/usr/lib/modules-load.d/coloc-$krel.conf"
 	docdir=$stage/usr/share/doc/coloc-modules-$krel
 	mkdir -p "$docdir"
 	install -m 0644 "$COLOC_TOP"/docs/admin-guide.rst "$COLOC_TOP"/docs/koordinator.md \
@@ -126,6 +137,48 @@ build() {
 	deb_from_stage "$stage" "$outdir"
 	inputs_id "$kdir" > "$outdir/.inputs"
 	ls -1 "$outdir" >&2
+}
+
+# modules_load_conf KREL: the list systemd-modules-load reads at boot, in
+# a package's place (/usr/lib/modules-load.d; /etc/modules-load.d is the
+# admin's). Named after the kernel release because coloc-modules-KREL of
+# two kernels are installed side by side, as linux-image-KREL are, and two
+# packages cannot own one path; both lists name the same modules, and
+# modules-load loads each once, for the running kernel.
+modules_load_conf() {
+	cat <<-EOF
+	# coloc's policy modules (coloc-modules-$1), loaded at boot by
+	# systemd-modules-load.service. That service runs before sysinit.target
+	# (sysinit.target wants it), and every service with default
+	# dependencies, kubelet.service included, starts after sysinit.target:
+	# the coloc knobs exist before kubelet creates the pods' cgroups and
+	# before koordlet starts and looks for them. To keep a module from
+	# loading at boot, write "blacklist MODULE" in a file in /etc/modprobe.d/
+	# (systemd-modules-load honours it; modprobe MODULE by hand does not).
+	EOF
+	local m
+	for m in $BOOT_MODULES; do echo "$m"; done
+}
+
+# modules_load_ok ROOT KREL: the boot list of the package installed in
+# ROOT is there, owned by coloc-modules-KREL, and names every packaged
+# policy module once and nothing else (coloc_test least of all), each a
+# module that modprobe finds in the package for KREL.
+modules_load_ok() {
+	local root=$1 krel=$2 conf got want m
+	conf=/usr/lib/modules-load.d/coloc-$krel.conf
+	[ -f "$root$conf" ] || { echo "$conf is not installed"; return 1; }
+	chroot "$root" dpkg -S "$conf" | grep "^coloc-modules-$krel: " > /dev/null ||
+		{ echo "$conf is not coloc-modules-$krel's"; return 1; }
+	# modules-load.d(5): a name per line; lines starting with # or ; are comments.
+	got=$(grep -Ev '^[[:space:]]*([#;]|$)' "$root$conf" | LC_ALL=C sort | tr '\n' ' ')
+	want=$(for m in $PACKAGED_MODULES; do basename "$m" .ko; done | LC_ALL=C sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || { echo "$conf lists: $got; the package has: $want"; return 1; }
+	for m in $got; do
+		chroot "$root" modprobe -S "$krel" --show-depends "$m" |
+			grep "updates/coloc/$m.ko" > /dev/null ||
+			{ echo "$conf: modprobe does not find $m for $krel in the package"; return 1; }
+	done
 }
 
 # What the packages are made of, after packaging: the image as relinked.
@@ -201,12 +254,15 @@ check() {
 				grep -q 'updates/coloc/$name.ko'"
 	done
 	t no-test-fixture test ! -e "$root/lib/modules/$krel/updates/coloc/coloc_test.ko"
+	# Loaded at boot, before kubelet: the list systemd-modules-load reads.
+	t modules-load-at-boot modules_load_ok "$root" "$krel"
 	t colocctl-runs sh -c "chroot '$root' colocctl --version | grep -qx 'colocctl $VERSION'"
 	# Outside a coloc kernel, status says so instead of failing.
 	t colocctl-status in_root colocctl status
 	t remove sh -c "chroot '$root' dpkg -r colocctl coloc-modules-$krel &&
 		! ls '$root/lib/modules/$krel/updates/coloc/'*.ko 2>/dev/null &&
-		! grep -q coloc '$root/lib/modules/$krel/modules.dep'"
+		! grep -q coloc '$root/lib/modules/$krel/modules.dep' &&
+		! ls '$root/usr/lib/modules-load.d/coloc-$krel.conf' 2>/dev/null"
 }
 
 case "${1:-}" in
