@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -254,6 +255,26 @@ pid_t coloc_duty_cycler(const char *cg, int cpu, int busy_us, int idle_us)
 	return pid;
 }
 
+int coloc_wakeups(const char *cg, int cpu, int n, int sleep_us)
+{
+	int i, status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (enter_pinned(cg, cpu))
+			_exit(1);
+		for (i = 0; i < n; i++)
+			usleep(sleep_us);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
+	return 0;
+}
+
 long coloc_cpu_usage_us(const char *cg)
 {
 	return cg_read_key_long((char *)cg, "cpu.stat", "usage_usec ");
@@ -276,6 +297,15 @@ long coloc_read_key(const char *path, const char *key)
 	return -1;
 }
 
+/* Becomes COLOC_TEST_UID, with no supplementary groups; 0 or -1. */
+static int drop_privileges(void)
+{
+	if (setgroups(0, NULL) || setresgid(COLOC_TEST_UID, COLOC_TEST_UID, COLOC_TEST_UID) ||
+	    setresuid(COLOC_TEST_UID, COLOC_TEST_UID, COLOC_TEST_UID))
+		return -1;
+	return 0;
+}
+
 int coloc_run_unprivileged(int (*fn)(void *arg), void *arg)
 {
 	int status;
@@ -285,14 +315,115 @@ int coloc_run_unprivileged(int (*fn)(void *arg), void *arg)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(COLOC_TEST_UID, COLOC_TEST_UID, COLOC_TEST_UID) ||
-		    setresuid(COLOC_TEST_UID, COLOC_TEST_UID, COLOC_TEST_UID))
+		if (drop_privileges())
 			_exit(125);
 		_exit(fn(arg));
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+int coloc_open_unprivileged(const char *path, int flags)
+{
+	unsigned char data = 0;
+	char ctrl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctrl, .msg_controllen = sizeof(ctrl),
+	};
+	struct cmsghdr *cmsg;
+	int sv[2], status, fd = -EIO;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		fd = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		memset(ctrl, 0, sizeof(ctrl));
+		if (drop_privileges())
+			_exit(125);
+		fd = open(path, flags | O_CLOEXEC);
+		if (fd < 0) {
+			/* No file to pass: the error instead, as the data byte. */
+			data = errno;
+			msg.msg_control = NULL;
+			msg.msg_controllen = 0;
+		} else {
+			cmsg = CMSG_FIRSTHDR(&msg);
+			cmsg->cmsg_level = SOL_SOCKET;
+			cmsg->cmsg_type = SCM_RIGHTS;
+			cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+		}
+		_exit(sendmsg(sv[1], &msg, 0) == 1 ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		goto out;
+	if (recvmsg(sv[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
+		goto out;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	else
+		fd = data ? -data : -EIO;
+out:
+	close(sv[0]);
+	close(sv[1]);
+	return fd;
+}
+
+/*
+ * The number after "@key " in file @file of cgroup @cg; COLOC_MISSING if
+ * there is none, which no value of a knob (-1 included) can be taken for.
+ */
+static long cg_key(const char *cg, const char *file, const char *key)
+{
+	char path[PATH_MAX], buf[4096], *p = buf, *end;
+	size_t len = strlen(key);
+	long v;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	if (coloc_read(path, buf, sizeof(buf)) < 0)
+		return COLOC_MISSING;
+	while (p) {
+		if (!strncmp(p, key, len) && p[len] == ' ') {
+			errno = 0;
+			v = strtol(p + len + 1, &end, 10);
+			if (errno || end == p + len + 1 || (*end && *end != '\n'))
+				return COLOC_MISSING;
+			return v;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return COLOC_MISSING;
+}
+
+long coloc_cpu_stat(const char *cg, const char *key)
+{
+	return cg_key(cg, "cpu.coloc_stat", key);
+}
+
+long coloc_cpu_class(const char *cg)
+{
+	return coloc_cpu_stat(cg, "class");
+}
+
+long coloc_cpu_offline(const char *cg)
+{
+	return coloc_cpu_stat(cg, "offline");
+}
+
+long coloc_min_adj_effective(const char *cg)
+{
+	return cg_key(cg, "memory.exstat", "wmark_min_adj_effective");
 }
 
 int coloc_cg_remove_tree(const char *path)
@@ -372,10 +503,17 @@ void coloc_oom_storm(const char *cg, size_t mb)
 char *coloc_cg_fresh_ctrl(char *root, size_t len, const char *name,
 			  const char *controller)
 {
-	char enable[32];
+	char enable[128], *p = enable;
+	const char *c = controller;
 	char *cg;
 
-	snprintf(enable, sizeof(enable), "+%s", controller);
+	/* "cpu memory" becomes "+cpu +memory": one write enables them all. */
+	while (*c && p < enable + sizeof(enable) - 2) {
+		if (c == controller || c[-1] == ' ')
+			*p++ = '+';
+		*p++ = *c++;
+	}
+	*p = '\0';
 	if (cg_find_unified_root(root, len, NULL) ||
 	    cg_write(root, "cgroup.subtree_control", enable))
 		return NULL;

@@ -8,6 +8,7 @@
 #ifndef COLOC_UTIL_H
 #define COLOC_UTIL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -63,7 +64,10 @@ int coloc_check_rejects(const char *path, const char *const *out_of_range,
  * Returns its path (free() it), or NULL.
  */
 char *coloc_cg_fresh(char *root, size_t len, const char *name);
-/* The same with @controller (such as "cpu") instead of memory. */
+/*
+ * The same with @controller instead of memory: one (such as "cpu") or
+ * several separated by spaces ("cpu memory").
+ */
 char *coloc_cg_fresh_ctrl(char *root, size_t len, const char *name,
 			  const char *controller);
 
@@ -106,6 +110,12 @@ pid_t coloc_spinner(const char *cg, int cpu);
  */
 pid_t coloc_duty_cycler(const char *cg, int cpu, int busy_us, int idle_us);
 
+/*
+ * Runs a task in cgroup @cg, pinned to @cpu unless it is -1, that sleeps
+ * @sleep_us and wakes up, @n times; returns once it is done: 0, or -1.
+ */
+int coloc_wakeups(const char *cg, int cpu, int n, int sleep_us);
+
 /* The CPU time of cgroup @cg (cpu.stat usage_usec); -1 if unreadable. */
 long coloc_cpu_usage_us(const char *cg);
 
@@ -114,6 +124,25 @@ long coloc_read_key(const char *path, const char *key);
 
 /* Runs @fn(arg) in a child with uid and gid COLOC_TEST_UID; its exit code. */
 int coloc_run_unprivileged(int (*fn)(void *arg), void *arg);
+
+/*
+ * Opens @path with @flags in a child with uid and gid COLOC_TEST_UID and
+ * hands the file back over a socket: a file whose opener is unprivileged,
+ * for the caller to use with its own privileges. Its fd, or -errno.
+ */
+int coloc_open_unprivileged(const char *path, int flags);
+
+/* What the readers below return for a file or key that is not there. */
+#define COLOC_MISSING LONG_MIN
+
+/* The number after @key in cpu.coloc_stat of cgroup @cg. */
+long coloc_cpu_stat(const char *cg, const char *key);
+/* cpu.coloc_stat "class": the class in force. */
+long coloc_cpu_class(const char *cg);
+/* cpu.coloc_stat "offline": 1 while @cg is SCHED_IDLE through its class. */
+long coloc_cpu_offline(const char *cg);
+/* memory.exstat "wmark_min_adj_effective": the value in force. */
+long coloc_min_adj_effective(const char *cg);
 
 /*
  * Reclaim tests run under both LRUs: a fixture variant each, whose

@@ -2,10 +2,13 @@
 /*
  * coloc_cpu: cpu.bvt_warp_ns and kernel.sched_group_identity_enabled.
  *
- * The class in force is shown in cpu.coloc_stat; an offline group is a
- * SCHED_IDLE group, visible in cpu.idle, that gets its cpu.weight back when
- * it stops being offline. The share tests pin one spinning task of each
- * kind to the same CPU and compare the CPU time their cgroups got.
+ * The class in force is shown in cpu.coloc_stat: a cgroup's own value
+ * (written, or its parent's if never written), unless it or an ancestor
+ * is offline (-1). The top of an offline subtree is a SCHED_IDLE group
+ * ("offline 1" in cpu.coloc_stat) that still takes kubelet's cpu.weight
+ * and cpu.idle, shows them, and puts them in force when it stops being
+ * offline. The share tests pin one spinning task of each kind to the
+ * same CPU and compare the CPU time their cgroups got.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -73,11 +76,6 @@ static char *add_cg(FIXTURE_DATA(cpu) *self, const char *name, const char *bvt)
 	return cg;
 }
 
-static long class_of(const char *cg)
-{
-	return cg_read_key_long((char *)cg, "cpu.coloc_stat", "class ");
-}
-
 static long idle_of(const char *cg)
 {
 	return cg_read_long((char *)cg, "cpu.idle");
@@ -99,7 +97,7 @@ TEST_F(cpu, knob_follows_module)
 	EXPECT_TRUE(has_knob(a));
 	EXPECT_FALSE(has_knob(self->root)) TH_LOG("knob must not be on the root");
 	EXPECT_EQ(0, cg_read_strcmp(a, KNOB, "0\n"));
-	EXPECT_EQ(0, class_of(a));
+	EXPECT_EQ(0, coloc_cpu_class(a));
 	ASSERT_EQ(0, coloc_unload(MODULE));
 	EXPECT_FALSE(has_knob(a));
 }
@@ -112,7 +110,6 @@ TEST_F(cpu, bad_input_keeps_value)
 	size_t i;
 
 	ASSERT_NE(NULL, a);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		snprintf(expect, sizeof(expect), "%s\n", good[i]);
 		EXPECT_EQ(0, cg_write(a, KNOB, (char *)good[i]));
@@ -121,7 +118,7 @@ TEST_F(cpu, bad_input_keeps_value)
 	ASSERT_EQ(0, cg_write(a, KNOB, "1"));
 	snprintf(path, sizeof(path), "%s/%s", a, KNOB);
 	EXPECT_EQ(0, coloc_check_rejects(path, out_of_range, "1\n"));
-	EXPECT_EQ(1, class_of(a));
+	EXPECT_EQ(1, coloc_cpu_class(a));
 }
 
 TEST_F(cpu, switch_rejects_bad_input)
@@ -140,7 +137,11 @@ TEST_F(cpu, switch_rejects_bad_input)
 	EXPECT_TRUE(coloc_has_line(SWITCH, "1"));
 }
 
-/* Offline is SCHED_IDLE, and the administrator's weight comes back afterwards. */
+/*
+ * Offline is SCHED_IDLE, and the administrator's weight comes back
+ * afterwards. cpu.idle and cpu.weight show what was written to them, not
+ * what coloc put in force, so that kubelet reads back its own values.
+ */
 TEST_F(cpu, offline_is_sched_idle_and_keeps_weight)
 {
 	char *a = add_cg(self, "a", NULL);
@@ -148,13 +149,58 @@ TEST_F(cpu, offline_is_sched_idle_and_keeps_weight)
 	ASSERT_NE(NULL, a);
 	ASSERT_EQ(0, cg_write(a, "cpu.weight", "300"));
 	ASSERT_EQ(0, cg_write(a, KNOB, "-1"));
-	EXPECT_EQ(1, idle_of(a));
-	EXPECT_EQ(-1, class_of(a));
-	EXPECT_EQ(1, cg_read_key_long(a, "cpu.coloc_stat", "offline "));
+	EXPECT_EQ(-1, coloc_cpu_class(a));
+	EXPECT_EQ(1, coloc_cpu_offline(a));
+	EXPECT_EQ(0, idle_of(a));
+	EXPECT_EQ(300, cg_read_long(a, "cpu.weight"));
 	ASSERT_EQ(0, cg_write(a, KNOB, "0"));
 	EXPECT_EQ(0, idle_of(a));
 	EXPECT_EQ(300, cg_read_long(a, "cpu.weight"));
-	EXPECT_EQ(0, cg_read_key_long(a, "cpu.coloc_stat", "offline "));
+	EXPECT_EQ(0, coloc_cpu_offline(a));
+}
+
+/*
+ * kubelet keeps writing cpu.weight (1 on its besteffort cgroup, which
+ * koordlet makes offline), cpu.max and memory.max for the life of a
+ * cgroup, and a refused write stops its QoS manager (Koordinator issue
+ * #2732). On an offline group they all succeed and read back what was
+ * written, the group stays offline, and once it is no longer offline the
+ * last of them are in force.
+ */
+TEST_F(cpu, offline_group_takes_kubelets_writes)
+{
+	static const struct {
+		const char *file, *value, *reads;
+	} writes[] = {
+		{ "cpu.weight", "1", "1\n" },
+		{ "cpu.weight.nice", "19", "19\n" },
+		{ "cpu.max", "50000 100000", "50000 100000\n" },
+		{ "cpu.max", "max 100000", "max 100000\n" },
+		{ "cpu.idle", "0", "0\n" },
+		{ "cpu.weight", "250", "250\n" },
+	};
+	char *a = add_cg(self, "a", "-1");
+	size_t i;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(1, coloc_cpu_offline(a));
+	for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		EXPECT_EQ(0, cg_write(a, writes[i].file, (char *)writes[i].value))
+			TH_LOG("%s %s refused offline", writes[i].file, writes[i].value);
+		EXPECT_EQ(0, cg_read_strcmp(a, writes[i].file, writes[i].reads))
+			TH_LOG("%s does not read back %s", writes[i].file, writes[i].value);
+		/* kubelet's writes leave the class alone: it is koordlet's. */
+		EXPECT_EQ(-1, coloc_cpu_class(a));
+		EXPECT_EQ(1, coloc_cpu_offline(a)) TH_LOG("after %s", writes[i].file);
+	}
+	ASSERT_EQ(0, cg_write(a, KNOB, "0"));
+	EXPECT_EQ(0, coloc_cpu_offline(a));
+	EXPECT_EQ(250, cg_read_long(a, "cpu.weight"));
+	EXPECT_EQ(0, idle_of(a));
+	EXPECT_EQ(0, cg_read_strcmp(a, "cpu.max", "max 100000\n"));
+	/* And a group that is not offline takes them as it always did. */
+	EXPECT_EQ(0, cg_write(a, "cpu.weight", "100"));
+	EXPECT_EQ(100, cg_read_long(a, "cpu.weight"));
 }
 
 /* A group the administrator made SCHED_IDLE stays so whatever its class. */
@@ -172,8 +218,13 @@ TEST_F(cpu, cpu_idle_set_by_user_is_left_alone)
 	EXPECT_EQ(1, idle_of(a));
 }
 
-/* The class in force is the lowest on the path; parents' changes reach children. */
-TEST_F(cpu, class_is_lowest_on_path)
+/*
+ * The class in force is the cgroup's own value unless it or an ancestor
+ * is offline: a pod at 2 under a QoS-level cgroup at 0 (koordlet writes 0
+ * on kubepods) is online, and an offline ancestor takes its whole subtree
+ * offline. Parents' changes reach their children.
+ */
+TEST_F(cpu, class_is_own_value_unless_offline_above)
 {
 	char *p = add_cg(self, "p", "1"), *c;
 
@@ -181,21 +232,113 @@ TEST_F(cpu, class_is_lowest_on_path)
 	ASSERT_EQ(0, cg_write(p, "cgroup.subtree_control", "+cpu"));
 	c = add_cg(self, "p/c", "2");
 	ASSERT_NE(NULL, c);
-	/* The test cgroup itself is normal: nothing below it is more. */
-	EXPECT_EQ(0, class_of(c));
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
-	EXPECT_EQ(1, class_of(c));
-	EXPECT_EQ(1, class_of(p));
-	ASSERT_EQ(0, cg_write(p, KNOB, "2"));
-	EXPECT_EQ(2, class_of(c));
-	ASSERT_EQ(0, cg_write(p, KNOB, "-1"));
-	EXPECT_EQ(-1, class_of(c));
-	/* Only the group set to -1 is SCHED_IDLE; its children are offline through it. */
-	EXPECT_EQ(1, idle_of(p));
-	EXPECT_EQ(0, idle_of(c));
+	/* Neither the test cgroup at 0 nor p at 1 holds c down. */
+	EXPECT_EQ(0, coloc_cpu_class(self->top));
+	EXPECT_EQ(1, coloc_cpu_class(p));
+	EXPECT_EQ(2, coloc_cpu_class(c));
 	ASSERT_EQ(0, cg_write(p, KNOB, "0"));
-	EXPECT_EQ(0, class_of(c));
-	EXPECT_EQ(0, idle_of(p));
+	EXPECT_EQ(2, coloc_cpu_class(c));
+	ASSERT_EQ(0, cg_write(p, KNOB, "-1"));
+	EXPECT_EQ(-1, coloc_cpu_class(p));
+	EXPECT_EQ(-1, coloc_cpu_class(c));
+	/* c keeps its own value, in force again once p is not offline. */
+	EXPECT_EQ(0, cg_read_strcmp(c, KNOB, "2\n"));
+	ASSERT_EQ(0, cg_write(p, KNOB, "2"));
+	EXPECT_EQ(2, coloc_cpu_class(c));
+	/* An offline ancestor further up takes everything below it. */
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "-1"));
+	EXPECT_EQ(-1, coloc_cpu_class(p));
+	EXPECT_EQ(-1, coloc_cpu_class(c));
+	ASSERT_EQ(0, cg_write(self->top, KNOB, "0"));
+	EXPECT_EQ(2, coloc_cpu_class(p));
+	EXPECT_EQ(2, coloc_cpu_class(c));
+	/* A child below its parent is below it. */
+	ASSERT_EQ(0, cg_write(c, KNOB, "0"));
+	EXPECT_EQ(0, coloc_cpu_class(c));
+	EXPECT_EQ(2, coloc_cpu_class(p));
+}
+
+/*
+ * Only the topmost group of an offline subtree is made SCHED_IDLE; those
+ * below it are offline through it (class -1, "offline 0"), whether their
+ * own value is -1 as well (koordlet writes -1 on besteffort, its pods and
+ * their containers) or not. When the top stops being offline, the next
+ * group down at -1 takes its place.
+ */
+TEST_F(cpu, only_the_top_of_an_offline_subtree_is_sched_idle)
+{
+	char *p = add_cg(self, "p", "-1"), *c, *g;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, cg_write(p, "cgroup.subtree_control", "+cpu"));
+	c = add_cg(self, "p/c", "-1");
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, cg_write(c, "cgroup.subtree_control", "+cpu"));
+	g = add_cg(self, "p/c/g", "0");
+	ASSERT_NE(NULL, g);
+	EXPECT_EQ(1, coloc_cpu_offline(p));
+	EXPECT_EQ(0, coloc_cpu_offline(c));
+	EXPECT_EQ(0, coloc_cpu_offline(g));
+	EXPECT_EQ(-1, coloc_cpu_class(c));
+	EXPECT_EQ(-1, coloc_cpu_class(g));
+
+	ASSERT_EQ(0, cg_write(p, KNOB, "0"));
+	EXPECT_EQ(0, coloc_cpu_offline(p));
+	EXPECT_EQ(0, coloc_cpu_class(p));
+	EXPECT_EQ(1, coloc_cpu_offline(c));
+	EXPECT_EQ(-1, coloc_cpu_class(g));
+	EXPECT_EQ(0, coloc_cpu_offline(g));
+
+	ASSERT_EQ(0, cg_write(p, KNOB, "-1"));
+	EXPECT_EQ(1, coloc_cpu_offline(p));
+	EXPECT_EQ(0, coloc_cpu_offline(c));
+	/* Below an offline group, 0 is offline all the same. */
+	ASSERT_EQ(0, cg_write(c, KNOB, "0"));
+	EXPECT_EQ(-1, coloc_cpu_class(c));
+	EXPECT_EQ(0, coloc_cpu_offline(c));
+	EXPECT_EQ(-1, coloc_cpu_class(g));
+}
+
+/*
+ * A cgroup never written has its parent's own value, reads it, and
+ * follows it: the container koordlet has not reached yet, or never
+ * reaches (a pod's sandbox), is what its pod is. Once written, a cgroup
+ * keeps its own value; a reload of the module changes none of that.
+ */
+TEST_F(cpu, unwritten_child_follows_its_parent)
+{
+	char *p = add_cg(self, "p", "2"), *c, *g;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, cg_write(p, "cgroup.subtree_control", "+cpu"));
+	c = add_cg(self, "p/c", NULL);
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, cg_write(c, "cgroup.subtree_control", "+cpu"));
+	g = add_cg(self, "p/c/g", NULL);
+	ASSERT_NE(NULL, g);
+	EXPECT_EQ(0, cg_read_strcmp(c, KNOB, "2\n"));
+	EXPECT_EQ(0, cg_read_strcmp(g, KNOB, "2\n"));
+	EXPECT_EQ(2, coloc_cpu_class(g));
+	ASSERT_EQ(0, cg_write(p, KNOB, "1"));
+	EXPECT_EQ(0, cg_read_strcmp(g, KNOB, "1\n"));
+	EXPECT_EQ(1, coloc_cpu_class(c));
+	EXPECT_EQ(1, coloc_cpu_class(g));
+
+	ASSERT_EQ(0, cg_write(c, KNOB, "0"));
+	EXPECT_EQ(0, coloc_cpu_class(g));
+	ASSERT_EQ(0, cg_write(p, KNOB, "2"));
+	EXPECT_EQ(0, cg_read_strcmp(c, KNOB, "0\n"));
+	EXPECT_EQ(0, cg_read_strcmp(g, KNOB, "0\n"));
+	EXPECT_EQ(0, coloc_cpu_class(g));
+
+	ASSERT_EQ(0, coloc_unload(MODULE));
+	ASSERT_EQ(0, coloc_load(MODULE));
+	EXPECT_EQ(0, cg_read_strcmp(g, KNOB, "0\n"));
+	ASSERT_EQ(0, cg_write(c, KNOB, "-1"));
+	EXPECT_EQ(0, cg_read_strcmp(g, KNOB, "-1\n"));
+	EXPECT_EQ(-1, coloc_cpu_class(g));
+	EXPECT_EQ(1, coloc_cpu_offline(c));
+	EXPECT_EQ(0, coloc_cpu_offline(g));
 }
 
 /* Switch off: stock behaviour, values kept; on again: back in force. */
@@ -204,24 +347,24 @@ TEST_F(cpu, switch_off_is_stock)
 	char *a = add_cg(self, "a", NULL), *b;
 
 	ASSERT_NE(NULL, a);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	ASSERT_EQ(0, cg_write(a, "cpu.weight", "50"));
 	ASSERT_EQ(0, cg_write(a, KNOB, "-1"));
 	b = add_cg(self, "b", "2");
 	ASSERT_NE(NULL, b);
 	ASSERT_EQ(0, coloc_write_str(SWITCH, "0"));
 	EXPECT_EQ(0, idle_of(a));
+	EXPECT_EQ(0, coloc_cpu_offline(a));
 	EXPECT_EQ(50, cg_read_long(a, "cpu.weight"));
-	EXPECT_EQ(0, class_of(a));
-	EXPECT_EQ(0, class_of(b));
+	EXPECT_EQ(0, coloc_cpu_class(a));
+	EXPECT_EQ(0, coloc_cpu_class(b));
 	EXPECT_EQ(0, cg_read_strcmp(a, KNOB, "-1\n"));
 	/* Writes while off are kept and take effect when switched on. */
 	ASSERT_EQ(0, cg_write(b, KNOB, "1"));
-	EXPECT_EQ(0, class_of(b));
+	EXPECT_EQ(0, coloc_cpu_class(b));
 	ASSERT_EQ(0, coloc_write_str(SWITCH, "1"));
-	EXPECT_EQ(1, idle_of(a));
-	EXPECT_EQ(-1, class_of(a));
-	EXPECT_EQ(1, class_of(b));
+	EXPECT_EQ(1, coloc_cpu_offline(a));
+	EXPECT_EQ(-1, coloc_cpu_class(a));
+	EXPECT_EQ(1, coloc_cpu_class(b));
 }
 
 /* Unloaded: stock behaviour; reloaded: the values kept in the kernel apply again. */
@@ -236,7 +379,7 @@ TEST_F(cpu, unload_restores_and_reload_reapplies)
 	EXPECT_EQ(0, idle_of(a));
 	EXPECT_EQ(200, cg_read_long(a, "cpu.weight"));
 	ASSERT_EQ(0, coloc_load(MODULE));
-	EXPECT_EQ(1, idle_of(a));
+	EXPECT_EQ(1, coloc_cpu_offline(a));
 	EXPECT_EQ(0, cg_read_strcmp(a, KNOB, "-1\n"));
 }
 
@@ -244,35 +387,51 @@ struct deleg {
 	char *deleg, *sub;
 };
 
+/* Returns the number of the first step that went wrong, 0 if none did. */
 static int delegatee(void *arg)
 {
 	struct deleg *d = arg;
 
-	/* It cannot raise its own cgroup's class... */
-	if (cg_write(d->deleg, KNOB, "2") != -EACCES)
+	/* Its own cgroup's file is root's: no write at all, even a lower one. */
+	if (cg_write(d->deleg, KNOB, "0") != -EACCES)
 		return 1;
-	/* ...sets its children's, but they stay within its own. */
-	if (cg_write(d->deleg, "cgroup.subtree_control", "+cpu"))
+	if (cg_write(d->deleg, "cgroup.subtree_control", "+cpu") || cg_create(d->sub))
 		return 2;
-	if (cg_create(d->sub))
+	/* A child starts where its parent is: offline. */
+	if (cg_read_strcmp(d->sub, KNOB, "-1\n") || coloc_cpu_class(d->sub) != -1)
 		return 3;
-	if (cg_write(d->sub, KNOB, "2"))
+	/* Raising needs CAP_SYS_NICE, which it lacks: refused, value kept. */
+	if (cg_write(d->sub, KNOB, "2") != -EPERM || cg_read_strcmp(d->sub, KNOB, "-1\n"))
 		return 4;
+	/* 0 needs nothing, and leaves the child offline through its parent. */
+	if (cg_write(d->sub, KNOB, "0") || coloc_cpu_class(d->sub) != -1)
+		return 5;
+	if (cg_write(d->sub, KNOB, "1") != -EPERM || cg_read_strcmp(d->sub, KNOB, "0\n"))
+		return 6;
 	return 0;
 }
 
+/*
+ * A delegated offline subtree stays offline: its owner may write the
+ * cgroups it creates, but only 0 and -1 without privilege, and 0 does not
+ * lift the offline class of the delegated cgroup above them.
+ */
 TEST_F(cpu, delegation)
 {
 	struct deleg d;
 
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
-	d.deleg = add_cg(self, "deleg", "1");
+	d.deleg = add_cg(self, "deleg", "-1");
 	ASSERT_NE(NULL, d.deleg);
 	d.sub = cg_name(d.deleg, "sub");
 	ASSERT_EQ(0, coloc_cg_delegate(d.deleg));
-	EXPECT_EQ(0, coloc_run_unprivileged(delegatee, &d));
-	EXPECT_EQ(0, cg_read_strcmp(d.deleg, KNOB, "1\n"));
-	EXPECT_EQ(1, class_of(d.sub));
+	EXPECT_EQ(0, coloc_run_unprivileged(delegatee, &d)) TH_LOG("see delegatee()");
+	EXPECT_EQ(0, cg_read_strcmp(d.deleg, KNOB, "-1\n"));
+	EXPECT_EQ(0, cg_read_strcmp(d.sub, KNOB, "0\n"));
+	EXPECT_EQ(-1, coloc_cpu_class(d.sub));
+	/* Root lifts the delegated cgroup: the child's own 0 is in force. */
+	ASSERT_EQ(0, cg_write(d.deleg, KNOB, "1"));
+	EXPECT_EQ(1, coloc_cpu_class(d.deleg));
+	EXPECT_EQ(0, coloc_cpu_class(d.sub));
 	free(d.sub);
 }
 
@@ -321,7 +480,6 @@ TEST_F(cpu, offline_yields_the_cpu)
 
 	ASSERT_NE(NULL, on);
 	ASSERT_NE(NULL, off);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	ASSERT_GT(spinner(self, on, 0), 0);
 	ASSERT_GT(spinner(self, off, 0), 0);
 	share(on, off, 2, &u_on, &u_off);
@@ -334,6 +492,63 @@ TEST_F(cpu, offline_yields_the_cpu)
 	TH_LOG("switch off: online %ld us, offline %ld us", u_on, u_off);
 	EXPECT_GT(u_off * 3, u_on);
 	EXPECT_GT(u_on * 3, u_off);
+}
+
+/*
+ * The weight written while a group is offline is the one in force when it
+ * stops being offline, not just the one it reads: two spinners on one
+ * CPU, the formerly offline group at 200 against 100, share it two to one.
+ */
+TEST_F(cpu, leaving_offline_applies_last_written_weight)
+{
+	char *a = add_cg(self, "a", "-1"), *b = add_cg(self, "b", NULL);
+	long u_a, u_b;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, cg_write(a, "cpu.weight", "50"));
+	ASSERT_EQ(0, cg_write(a, "cpu.weight", "200"));
+	ASSERT_GT(spinner(self, a, 0), 0);
+	ASSERT_GT(spinner(self, b, 0), 0);
+	/* Still offline: its weight does not make it compete. */
+	share(a, b, 1, &u_a, &u_b);
+	TH_LOG("offline at weight 200: %ld us against %ld us", u_a, u_b);
+	EXPECT_LT(u_a * 10, u_b);
+
+	ASSERT_EQ(0, cg_write(a, KNOB, "0"));
+	share(a, b, 2, &u_a, &u_b);
+	TH_LOG("normal at weight 200: %ld us against %ld us at 100", u_a, u_b);
+	/* Two to one; one to one would be the weight it had before. */
+	EXPECT_GT(u_a * 10, u_b * 15);
+	EXPECT_LT(u_a * 10, u_b * 30);
+}
+
+/*
+ * An administrator's cpu.idle=1, written while the group is offline,
+ * survives a change of class: the group stays SCHED_IDLE once it is no
+ * longer offline, and its spinner gets next to nothing beside a normal one.
+ */
+TEST_F(cpu, admin_cpu_idle_survives_leaving_offline)
+{
+	char *a = add_cg(self, "a", "-1"), *b = add_cg(self, "b", NULL);
+	long u_a, u_b;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, cg_write(a, "cpu.idle", "1"));
+	EXPECT_EQ(1, idle_of(a));
+	ASSERT_EQ(0, cg_write(a, KNOB, "2"));
+	EXPECT_EQ(2, coloc_cpu_class(a));
+	EXPECT_EQ(0, coloc_cpu_offline(a));
+	EXPECT_EQ(1, idle_of(a));
+	ASSERT_GT(spinner(self, a, 0), 0);
+	ASSERT_GT(spinner(self, b, 0), 0);
+	share(a, b, 2, &u_a, &u_b);
+	TH_LOG("class 2 with cpu.idle 1: %ld us against %ld us", u_a, u_b);
+	EXPECT_LT(u_a * 10, u_b);
+	/* Nor does the module going away undo it. */
+	ASSERT_EQ(0, coloc_unload(MODULE));
+	EXPECT_EQ(1, idle_of(a));
 }
 
 /*
@@ -354,7 +569,6 @@ TEST_F(cpu, online_wakes_on_offline_only_cpus)
 	ASSERT_NE(NULL, normal);
 	ASSERT_GE(nr_cpus, 2);
 	ASSERT_LE(nr_cpus, 8);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	ASSERT_GT(spinner(self, normal, 0), 0);
 	for (cpu = 1; cpu < nr_cpus; cpu++)
 		ASSERT_GT(spinner(self, off, cpu), 0);
@@ -471,7 +685,6 @@ TEST_F(cpu, offline_stays_beside_online_work)
 	ASSERT_NE(NULL, off);
 	ASSERT_GE(nr_cpus, 2);
 	ASSERT_LE(nr_cpus, 8);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "1"));
 	ASSERT_EQ(0, offline_spinners(self, off, 0, 2));
 	cycler = coloc_duty_cycler(on, 0, 300, 600);
 	ASSERT_GT(cycler, 0);
@@ -517,7 +730,6 @@ TEST_F(cpu, starved_offline_task_moves)
 	ASSERT_NE(NULL, off);
 	ASSERT_GE(nr_cpus, 2);
 	ASSERT_LE(nr_cpus, 8);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "1"));
 	ASSERT_GT(spinner(self, starved, 0), 0);
 	ASSERT_EQ(0, offline_spinners(self, off, 1, 1));
 	ASSERT_GT(spinner(self, on, 0), 0);
@@ -540,7 +752,6 @@ TEST_F_TIMEOUT(cpu, reload_under_load, 300)
 
 	ASSERT_NE(NULL, on);
 	ASSERT_NE(NULL, off);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	for (cpu = 0; cpu < 2; cpu++) {
 		ASSERT_GT(spinner(self, on, cpu), 0);
 		ASSERT_GT(spinner(self, off, cpu), 0);
@@ -569,7 +780,7 @@ TEST_F_TIMEOUT(cpu, reload_under_load, 300)
 	/* The groups settle on their values once the writer is gone. */
 	ASSERT_EQ(0, coloc_write_str(SWITCH, "1"));
 	ASSERT_EQ(0, cg_write(off, KNOB, "-1"));
-	EXPECT_EQ(1, idle_of(off));
+	EXPECT_EQ(1, coloc_cpu_offline(off));
 	ASSERT_EQ(0, coloc_unload(MODULE));
 	EXPECT_EQ(0, idle_of(off));
 }
@@ -631,7 +842,6 @@ TEST_F(cpu, smt_expeller)
 	ASSERT_TRUE(smt_pair(&a, &b));
 	ASSERT_NE(NULL, on);
 	ASSERT_NE(NULL, off);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	holds = stat_of("expel_holds");
 	slices = stat_of("starvation_slices");
 	ASSERT_GT(spinner(self, on, a), 0);
@@ -664,6 +874,88 @@ TEST_F(cpu, smt_expeller)
 }
 
 /*
+ * A cgroup created under an offline group is offline from its creation,
+ * with nothing written to it, for every mechanism: a spinner in it is held
+ * back by the SMT expeller next to class 2 work on the sibling CPU, and
+ * preempted by online wakeups on its own, and both are counted in its
+ * cpu.coloc_stat.
+ */
+TEST_F(cpu, new_child_of_offline_group_is_held_back_and_counted)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1"), *job;
+	long u_on, u_job, expelled, preempted;
+	int a, b;
+
+	/* The guest has two threads per core; without them this tests nothing. */
+	ASSERT_TRUE(smt_pair(&a, &b));
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_EQ(0, cg_write(off, "cgroup.subtree_control", "+cpu"));
+	job = add_cg(self, "offline/job", NULL);
+	ASSERT_NE(NULL, job);
+	EXPECT_EQ(-1, coloc_cpu_class(job));
+	EXPECT_EQ(0, coloc_cpu_offline(job));
+	ASSERT_GT(spinner(self, job, b), 0);
+	usleep(100000);
+
+	/* An online task waking every millisecond on the spinner's CPU. */
+	preempted = coloc_cpu_stat(job, "preempted");
+	ASSERT_EQ(0, coloc_wakeups(on, b, 500, 1000));
+	preempted = coloc_cpu_stat(job, "preempted") - preempted;
+	TH_LOG("the new cgroup's spinner preempted %ld times by 500 wakeups", preempted);
+	EXPECT_GT(preempted, 50);
+
+	expelled = coloc_cpu_stat(job, "expelled_usec");
+	ASSERT_GT(spinner(self, on, a), 0);
+	share(on, job, 2, &u_on, &u_job);
+	expelled = coloc_cpu_stat(job, "expelled_usec") - expelled;
+	TH_LOG("class 2: online %ld us, the new cgroup on the sibling %ld us, held %ld us",
+	       u_on, u_job, expelled);
+	/* About 2 % of its CPU (see smt_expeller), held back the rest. */
+	EXPECT_LT(u_job * 10, u_on);
+	EXPECT_GT(expelled, 1000000);
+}
+
+/*
+ * A cgroup created under a class 2 pod is class 2 from its creation, with
+ * nothing written to it (a container koordlet has not reached yet, or the
+ * pod's sandbox, which it never writes): its wakeups preempt offline work,
+ * and while it runs, the SMT expeller keeps offline work off its sibling.
+ */
+TEST_F(cpu, new_child_of_online_pod_preempts_and_expels_offline_work)
+{
+	char *pod = add_cg(self, "pod", "2"), *off = add_cg(self, "offline", "-1"), *c;
+	long u_c, u_off, expelled, preempted;
+	int a, b;
+
+	/* The guest has two threads per core; without them this tests nothing. */
+	ASSERT_TRUE(smt_pair(&a, &b));
+	ASSERT_NE(NULL, pod);
+	ASSERT_NE(NULL, off);
+	ASSERT_EQ(0, cg_write(pod, "cgroup.subtree_control", "+cpu"));
+	c = add_cg(self, "pod/c", NULL);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(2, coloc_cpu_class(c));
+	ASSERT_GT(spinner(self, off, b), 0);
+	usleep(100000);
+
+	preempted = coloc_cpu_stat(off, "preempted");
+	ASSERT_EQ(0, coloc_wakeups(c, b, 500, 1000));
+	preempted = coloc_cpu_stat(off, "preempted") - preempted;
+	TH_LOG("offline preempted %ld times by 500 wakeups in the new cgroup", preempted);
+	EXPECT_GT(preempted, 50);
+
+	expelled = coloc_cpu_stat(off, "expelled_usec");
+	ASSERT_GT(spinner(self, c, a), 0);
+	share(c, off, 2, &u_c, &u_off);
+	expelled = coloc_cpu_stat(off, "expelled_usec") - expelled;
+	TH_LOG("the new cgroup %ld us, offline on the sibling %ld us, held %ld us",
+	       u_c, u_off, expelled);
+	EXPECT_LT(u_off * 10, u_c);
+	EXPECT_GT(expelled, 1000000);
+}
+
+/*
  * A reload must not leave the sibling's offline work exempt from the
  * expeller. With a 1 ms limit and 100 ms slices, the offline spinner next
  * to a class 2 spinner runs almost all the time on slices the module
@@ -681,7 +973,6 @@ TEST_F(cpu, expeller_holds_again_after_reload)
 	ASSERT_TRUE(smt_pair(&a, &b));
 	ASSERT_NE(NULL, on);
 	ASSERT_NE(NULL, off);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "1"));
 	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_slice_us", "100000"));
 	ASSERT_GT(spinner(self, on, a), 0);
@@ -718,7 +1009,6 @@ TEST_F(cpu, expeller_releases_when_offline_follows)
 	ASSERT_NE(NULL, on);
 	ASSERT_NE(NULL, off);
 	ASSERT_NE(NULL, off_sibling);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	pid = coloc_duty_cycler(on, a, 5000, 5000);
 	ASSERT_GT(pid, 0);
 	self->pids[self->nr_pids++] = pid;
@@ -748,7 +1038,6 @@ TEST_F(cpu, starvation_limit_bounds_the_hold)
 	ASSERT_TRUE(smt_pair(&a, &b));
 	ASSERT_NE(NULL, on);
 	ASSERT_NE(NULL, off);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_slice_us", "10000"));
 	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "1000"));
 	ASSERT_GT(spinner(self, on, a), 0);
@@ -779,7 +1068,6 @@ TEST_F_TIMEOUT(cpu, offline_lock_holder_progresses, 120)
 	ASSERT_TRUE(smt_pair(&a, &b));
 	ASSERT_NE(NULL, on);
 	ASSERT_NE(NULL, off);
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	ASSERT_GT(spinner(self, on, a), 0);
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(done));

@@ -56,7 +56,6 @@ FIXTURE_SETUP(iso)
 	ASSERT_EQ(0, cg_create(self->off));
 	ASSERT_EQ(0, cg_write(self->off, "cgroup.subtree_control", "+cpu"));
 	ASSERT_EQ(0, cg_create(self->off_child));
-	ASSERT_EQ(0, cg_write(self->top, KNOB, "2"));
 	ASSERT_EQ(0, cg_write(self->on, KNOB, "2"));
 	ASSERT_EQ(0, cg_write(self->off, KNOB, "-1"));
 	self->nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -178,11 +177,6 @@ static long usage_over(const char *cg, int ms)
 
 	usleep(ms * 1000);
 	return coloc_cpu_usage_us(cg) - u0;
-}
-
-static long coloc_stat(const char *cg, const char *key)
-{
-	return cg_read_key_long((char *)cg, "cpu.coloc_stat", key);
 }
 
 /* A counter of /sys/kernel/coloc/cpu/stat; -1 if missing. */
@@ -368,12 +362,12 @@ TEST_F(iso, pinned_offline_is_held_on_withdrawn_cpu)
 	ASSERT_EQ(1LL << cpu, mask);
 	ASSERT_GT(spinner(self, self->off_child, cpu), 0);
 	usleep(200000);
-	withdrawn_us = coloc_stat(self->off, "withdrawn_usec ");
-	slices = coloc_stat(self->off, "starvation_slices ");
+	withdrawn_us = coloc_cpu_stat(self->off, "withdrawn_usec");
+	slices = coloc_cpu_stat(self->off, "starvation_slices");
 	held = usage_over(self->off, 2000);
 	EXPECT_EQ(mask, withdrawn_mask()) TH_LOG("the withdrawn CPUs moved");
-	withdrawn_us = coloc_stat(self->off, "withdrawn_usec ") - withdrawn_us;
-	slices = coloc_stat(self->off, "starvation_slices ") - slices;
+	withdrawn_us = coloc_cpu_stat(self->off, "withdrawn_usec") - withdrawn_us;
+	slices = coloc_cpu_stat(self->off, "starvation_slices") - slices;
 	TH_LOG("on withdrawn CPU %d: ran %ld us, held %ld us, %ld slices in 2 s",
 	       cpu, held, withdrawn_us, slices);
 	/*
@@ -384,7 +378,7 @@ TEST_F(iso, pinned_offline_is_held_on_withdrawn_cpu)
 	EXPECT_LT(held * 10, 2000000);
 	EXPECT_GT(withdrawn_us, 1000000);
 	EXPECT_GT(slices, 5);
-	EXPECT_EQ(0, coloc_stat(self->off, "expelled_usec "));
+	EXPECT_EQ(0, coloc_cpu_stat(self->off, "expelled_usec"));
 
 	ASSERT_EQ(0, coloc_write_str(SWITCH, "0"));
 	usleep(100000);
@@ -420,33 +414,16 @@ TEST_F(iso, unload_gives_cpus_back)
 TEST_F(iso, preemptions_are_counted)
 {
 	long before, after;
-	pid_t waker;
 
 	ASSERT_GT(spinner(self, self->off_child, 0), 0);
 	usleep(100000);
-	before = coloc_stat(self->off, "preempted ");
-	waker = fork();
-	ASSERT_GE(waker, 0);
-	if (waker == 0) {
-		cpu_set_t set;
-		int i;
-
-		CPU_ZERO(&set);
-		CPU_SET(0, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) || cg_enter_current(self->on))
-			_exit(1);
-		for (i = 0; i < 500; i++)
-			usleep(1000);
-		_exit(0);
-	}
-	self->pids[self->nr_pids++] = waker;
-	ASSERT_EQ(waker, waitpid(waker, NULL, 0));
-	self->pids[--self->nr_pids] = 0;
-	after = coloc_stat(self->off, "preempted ");
+	before = coloc_cpu_stat(self->off, "preempted");
+	ASSERT_EQ(0, coloc_wakeups(self->on, 0, 500, 1000));
+	after = coloc_cpu_stat(self->off, "preempted");
 	TH_LOG("offline preempted %ld times by 500 wakeups", after - before);
 	EXPECT_GT(after - before, 50);
-	EXPECT_EQ(0, coloc_stat(self->on, "preempted "));
-	EXPECT_EQ(after, coloc_stat(self->off_child, "preempted "));
+	EXPECT_EQ(0, coloc_cpu_stat(self->on, "preempted"));
+	EXPECT_EQ(after, coloc_cpu_stat(self->off_child, "preempted"));
 }
 
 /*

@@ -92,13 +92,14 @@ TEST_F(min_adj, knob)
 	EXPECT_EQ(0, cg_read_strstr(self->root, "memory.exstat", "wmark_min_throttled_ms "));
 }
 
-static long effective(const char *cg)
-{
-	return cg_read_key_long((char *)cg, "memory.exstat", "wmark_min_adj_effective ");
-}
-
-/* The value in force is the highest on the path: a child never gets more of the reserves. */
-TEST_F(min_adj, hierarchy)
+/*
+ * The value in force is the cgroup's own, raised by any throttled (positive)
+ * ancestor: an offline parent binds its whole subtree, while a parent at
+ * 0, never written, or itself negative does not cancel a pod's -25
+ * (koordlet writes -25 on pods and containers and nothing on the QoS-level
+ * cgroups above them).
+ */
+TEST_F(min_adj, in_force_is_own_value_unless_an_ancestor_throttles)
 {
 	char *child = cg_name(self->cg, "child");
 
@@ -107,23 +108,61 @@ TEST_F(min_adj, hierarchy)
 	ASSERT_EQ(0, cg_create(child));
 
 	ASSERT_EQ(0, cg_write(child, "memory.wmark_min_adj", "-25"));
-	EXPECT_EQ(0, effective(child)) TH_LOG("a parent at 0 grants no reserves");
-	ASSERT_EQ(0, cg_write(self->top, "memory.wmark_min_adj", "-25"));
+	EXPECT_EQ(-25, coloc_min_adj_effective(child)) TH_LOG("a parent at 0 cancels nothing");
+	EXPECT_EQ(0, coloc_min_adj_effective(self->cg));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "-10"));
-	EXPECT_EQ(-10, effective(child));
-	EXPECT_EQ(-10, effective(self->cg));
-	EXPECT_EQ(-25, effective(self->top));
+	EXPECT_EQ(-25, coloc_min_adj_effective(child));
+	EXPECT_EQ(-10, coloc_min_adj_effective(self->cg));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "30"));
-	EXPECT_EQ(30, effective(child)) TH_LOG("an offline parent throttles its subtree");
+	EXPECT_EQ(30, coloc_min_adj_effective(child)) TH_LOG("an offline parent throttles");
+	ASSERT_EQ(0, cg_write(self->top, "memory.wmark_min_adj", "40"));
+	EXPECT_EQ(40, coloc_min_adj_effective(child)) TH_LOG("the highest positive ancestor binds");
+	EXPECT_EQ(40, coloc_min_adj_effective(self->cg));
 	ASSERT_EQ(0, cg_write(child, "memory.wmark_min_adj", "50"));
-	EXPECT_EQ(50, effective(child));
+	EXPECT_EQ(50, coloc_min_adj_effective(child));
 	EXPECT_EQ(0, cg_read_strcmp(child, "memory.wmark_min_adj", "50\n"));
+	ASSERT_EQ(0, cg_write(self->top, "memory.wmark_min_adj", "0"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "-25"));
+	ASSERT_EQ(0, cg_write(child, "memory.wmark_min_adj", "0"));
+	EXPECT_EQ(0, coloc_min_adj_effective(child)) TH_LOG("a parent's -25 gives a 0 nothing");
 
 	/* Values survive an unload and reload of the module. */
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "30"));
 	ASSERT_EQ(0, coloc_unload("coloc_mem"));
 	ASSERT_EQ(0, coloc_load("coloc_mem"));
-	EXPECT_EQ(50, effective(child));
+	EXPECT_EQ(30, coloc_min_adj_effective(child));
 	EXPECT_EQ(0, cg_read_strcmp(self->cg, "memory.wmark_min_adj", "30\n"));
+	EXPECT_EQ(0, cg_read_strcmp(child, "memory.wmark_min_adj", "0\n"));
+	free(child);
+}
+
+/*
+ * A cgroup never written has its parent's own value, reads it and follows
+ * it: a pod's sandbox, which koordlet never writes, has the pod's -25 or
+ * +50, and a container made after its pod was written has it from the
+ * start. Once written, a cgroup keeps its own.
+ */
+TEST_F(min_adj, unwritten_child_follows_its_parent)
+{
+	char *child = cg_name(self->cg, "child"), *grandchild = cg_name(self->cg, "child/g");
+
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "-25"));
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, cg_create(child));
+	ASSERT_EQ(0, cg_write(child, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, cg_create(grandchild));
+	EXPECT_EQ(0, cg_read_strcmp(grandchild, "memory.wmark_min_adj", "-25\n"));
+	EXPECT_EQ(-25, coloc_min_adj_effective(grandchild));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "50"));
+	EXPECT_EQ(0, cg_read_strcmp(child, "memory.wmark_min_adj", "50\n"));
+	EXPECT_EQ(50, coloc_min_adj_effective(grandchild));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "-10"));
+	EXPECT_EQ(-10, coloc_min_adj_effective(grandchild));
+	ASSERT_EQ(0, cg_write(child, "memory.wmark_min_adj", "-25"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "0"));
+	EXPECT_EQ(0, cg_read_strcmp(grandchild, "memory.wmark_min_adj", "-25\n"));
+	EXPECT_EQ(-25, coloc_min_adj_effective(grandchild));
+	free(grandchild);
 	free(child);
 }
 
@@ -131,32 +170,54 @@ struct deleg {
 	char *deleg, *sub;
 };
 
+/* Returns the number of the first step that went wrong, 0 if none did. */
 static int delegatee(void *arg)
 {
 	struct deleg *d = arg;
+	static const char *const reserves[] = { "-25", "-1" };
+	size_t i;
 
-	/* It cannot give its own cgroup access to the reserves... */
-	if (cg_write(d->deleg, "memory.wmark_min_adj", "-25") != -EACCES)
+	/* Its own cgroup's file is root's: no write at all, even a higher one. */
+	if (cg_write(d->deleg, "memory.wmark_min_adj", "50") != -EACCES)
 		return 1;
-	if (cg_write(d->deleg, "cgroup.subtree_control", "+memory"))
+	if (cg_write(d->deleg, "cgroup.subtree_control", "+memory") || cg_create(d->sub))
 		return 2;
-	if (cg_create(d->sub))
+	/* A child starts where its parent is. */
+	if (cg_read_strcmp(d->sub, "memory.wmark_min_adj", "20\n"))
 		return 3;
-	/* ...nor through a child it owns: the child writes, but stays at its parent's value. */
-	if (cg_write(d->sub, "memory.wmark_min_adj", "-25"))
-		return 4;
-	if (effective(d->sub) != 0)
+	/*
+	 * A negative value hands out the kernel's reserves, which needs
+	 * CAP_SYS_NICE (mainline gives them to RT tasks): refused, value kept.
+	 */
+	for (i = 0; i < sizeof(reserves) / sizeof(reserves[0]); i++)
+		if (cg_write(d->sub, "memory.wmark_min_adj", (char *)reserves[i]) != -EPERM ||
+		    cg_read_strcmp(d->sub, "memory.wmark_min_adj", "20\n"))
+			return 4;
+	/* 0..50 need nothing; 0 leaves the child bound by its throttled parent. */
+	if (cg_write(d->sub, "memory.wmark_min_adj", "50") ||
+	    cg_read_strcmp(d->sub, "memory.wmark_min_adj", "50\n"))
 		return 5;
+	if (cg_write(d->sub, "memory.wmark_min_adj", "0") || coloc_min_adj_effective(d->sub) != 20)
+		return 6;
 	return 0;
 }
 
+/*
+ * A delegated subtree cannot give itself the reserves: its owner writes
+ * the cgroups it creates, but only 0..50 without privilege.
+ */
 TEST_F(min_adj, delegation)
 {
 	struct deleg d = { .deleg = self->cg, .sub = cg_name(self->cg, "sub") };
 
+	ASSERT_EQ(0, cg_write(d.deleg, "memory.wmark_min_adj", "20"));
 	ASSERT_EQ(0, coloc_cg_delegate(d.deleg));
-	EXPECT_EQ(0, coloc_run_unprivileged(delegatee, &d));
-	EXPECT_EQ(0, cg_read_strcmp(d.deleg, "memory.wmark_min_adj", "0\n"));
+	EXPECT_EQ(0, coloc_run_unprivileged(delegatee, &d)) TH_LOG("see delegatee()");
+	EXPECT_EQ(0, cg_read_strcmp(d.deleg, "memory.wmark_min_adj", "20\n"));
+	EXPECT_EQ(0, cg_read_strcmp(d.sub, "memory.wmark_min_adj", "0\n"));
+	/* Root lifts the throttling: the child's own 0 is in force. */
+	ASSERT_EQ(0, cg_write(d.deleg, "memory.wmark_min_adj", "-25"));
+	EXPECT_EQ(0, coloc_min_adj_effective(d.sub));
 	free(d.sub);
 }
 
@@ -376,7 +437,6 @@ TEST_F_TIMEOUT(min_adj, online_allocates_below_min, 300)
 
 	if (debug_kernel())
 		SKIP(return, "the debug kernel's own allocations move the aim");
-	ASSERT_EQ(0, cg_write(self->top, "memory.wmark_min_adj", "-25"));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "-25"));
 	/*
 	 * While the filler is below min, anyone else who allocates (kernel
