@@ -38,16 +38,21 @@
 //! same anti-starvation slices as next to class 2 work. `withdrawn` lists
 //! the CPUs withdrawn now; `stat` counts withdrawals.
 //!
-//! The class in force is the lowest value on the path from the root to the
-//! group, so a delegated subtree can lower its children but never raise them
-//! above its own class. It applies while the module is loaded and
+//! Each cgroup's own value counts, as on Alibaba Cloud Linux: a cgroup never
+//! written takes its parent's value, and a pod or container written 2 is
+//! online whatever the levels above it say, except that an offline (-1)
+//! cgroup makes its whole subtree offline. A new cgroup starts in its
+//! parent's class. Delegation is safe by privilege, as for task priorities:
+//! writing 1 or 2 needs CAP_SYS_NICE or CAP_SYS_ADMIN of whoever opened the
+//! file; -1 and 0 need none. Classes apply while the module is loaded and
 //! `kernel.sched_group_identity_enabled` is 1; otherwise every group is
 //! normal.
 //!
-//! An offline group (its own value -1) becomes a SCHED_IDLE group, which
+//! The top cgroup of an offline subtree becomes a SCHED_IDLE group, which
 //! mainline already preempts on any other wakeup and treats as idle when
-//! placing wakeups; it gets its `cpu.weight` back when it stops being
-//! offline. Its descendants are offline through it.
+//! placing wakeups; the cgroups below it are offline through it. Writes of
+//! `cpu.weight` and `cpu.idle` on it succeed and take effect when it stops
+//! being offline.
 //!
 //! The values are kept in the kernel's task groups and survive an unload
 //! and reload of the module; unloaded, they are ignored.
@@ -58,12 +63,12 @@ use core::{
 };
 use kernel::{
     c_str,
-    cgroup::{self, Css, File, Scope, SeqFile, Subsys},
+    cgroup::{self, Capability, Css, File, Opener, Scope, SeqFile, Subsys},
     coloc::{
         self,
         cpu::{
-            self, CpuGroup, Hold, IdentitySwitch, IsolationController, OfflinePolicy, Stat,
-            CLASS_OFFLINE, CLASS_ONLINE_EXPEL,
+            self, ClassLock, CpuGroup, Hold, IdentitySwitch, IsolationController, OfflinePolicy,
+            Stat, CLASS_NORMAL, CLASS_OFFLINE, CLASS_ONLINE_EXPEL,
         },
         knob,
     },
@@ -415,33 +420,52 @@ fn active(state: &State) -> bool {
     state.loaded && cpu::identity_enabled()
 }
 
-/// The class in force for `group` if classes apply: the lowest value on its path.
-fn effective_class(group: &CpuGroup) -> i32 {
+/// The values written on the path from `group` up to the root, nearest first.
+fn written_on_path(group: &CpuGroup) -> impl Iterator<Item = i32> + '_ {
     group
         .css()
         .ancestors()
         .filter_map(CpuGroup::from_css)
-        .filter(|g| !g.css().is_root())
-        .map(CpuGroup::bvt)
-        .min()
-        .unwrap_or(CLASS_ONLINE_EXPEL)
+        .filter_map(CpuGroup::bvt)
 }
 
-/// Brings `css` and its descendants in line with their values; under the state lock.
-fn apply_subtree(css: &Css, active: bool) {
-    css.for_each_descendant_pre(|d| {
-        let Some(group) = CpuGroup::from_css(d) else {
+/// The group's own value: the one written on it, else its parent's own value.
+fn own_value(group: &CpuGroup) -> i32 {
+    written_on_path(group).next().unwrap_or(CLASS_NORMAL)
+}
+
+/// The class in force for `group` if classes apply: offline if anything on
+/// its path is offline, its own value otherwise.
+fn class_of(group: &CpuGroup) -> i32 {
+    if written_on_path(group).any(|v| v == CLASS_OFFLINE) {
+        CLASS_OFFLINE
+    } else {
+        own_value(group)
+    }
+}
+
+/// Whether a write of `bvt` needs privilege: raising a class above normal
+/// does, as raising a task's priority does.
+fn needs_privilege(bvt: i32) -> bool {
+    bvt > CLASS_NORMAL
+}
+
+/// Brings `group` and its descendants in line with their values; under the state lock.
+fn apply_subtree(group: &CpuGroup, active: bool) {
+    let classes = ClassLock::lock();
+    classes.for_each_group(group, |g| {
+        let Some(parent) = g.css().parent().and_then(CpuGroup::from_css) else {
+            // The root is always normal.
             return;
         };
-        if d.is_root() {
-            return;
-        }
-        let class = if active { effective_class(group) } else { 0 };
-        group.set_class(class);
-        let offline = active && group.bvt() == CLASS_OFFLINE;
-        if let Err(e) = group.set_offline(offline) {
+        let class = if active { class_of(g) } else { CLASS_NORMAL };
+        classes.set_class(g, class);
+        // Only the top of an offline subtree is SCHED_IDLE: the rest is
+        // offline through it, and a group created below it needs no change.
+        let offline = class == CLASS_OFFLINE && class_of(parent) != CLASS_OFFLINE;
+        if let Err(e) = g.set_offline(offline) {
             // Only the root is refused, and the root is skipped above.
-            pr_warn!("coloc_cpu: cgroup {}: {:?}\n", d.cgroup_id(), e);
+            pr_warn!("coloc_cpu: cgroup {}: {:?}\n", g.css().cgroup_id(), e);
         }
     });
 }
@@ -473,7 +497,7 @@ impl cgroup::Files for Files {
     fn show(&self, file: usize, css: &Css, out: &mut SeqFile<'_>) -> Result {
         let group = CpuGroup::from_css(css).ok_or(EINVAL)?;
         match file {
-            Self::BVT_WARP_NS => writeln!(out, "{}", group.bvt())?,
+            Self::BVT_WARP_NS => writeln!(out, "{}", own_value(group))?,
             Self::STAT => {
                 writeln!(out, "class {}", group.class())?;
                 writeln!(out, "offline {}", group.is_offline() as u8)?;
@@ -496,14 +520,20 @@ impl cgroup::Files for Files {
         Ok(())
     }
 
-    fn write(&self, file: usize, css: &Css, input: &[u8]) -> Result {
+    fn write(&self, file: usize, css: &Css, input: &[u8], opener: &Opener<'_>) -> Result {
         let group = CpuGroup::from_css(css).ok_or(EINVAL)?;
         match file {
             Self::BVT_WARP_NS => {
-                let bvt = knob::parse_i64(input, BVT_RANGE)?;
+                let bvt = knob::parse_i64(input, BVT_RANGE)? as i32;
+                if needs_privilege(bvt)
+                    && !opener.capable(Capability::SYS_NICE)
+                    && !opener.capable(Capability::SYS_ADMIN)
+                {
+                    return Err(EPERM);
+                }
                 let state = self.state.lock();
-                group.set_bvt(bvt as i32);
-                apply_subtree(css, active(&state));
+                group.set_bvt(bvt);
+                apply_subtree(group, active(&state));
             }
             _ => return Err(EINVAL),
         }
@@ -520,7 +550,7 @@ struct Switch {
 impl IdentitySwitch for Switch {
     fn switched(&self) {
         let state = self.state.lock();
-        apply_subtree(CpuGroup::root().css(), active(&state));
+        apply_subtree(CpuGroup::root(), active(&state));
     }
 }
 
@@ -552,7 +582,7 @@ impl kernel::Module for ColocCpu {
         })?;
         {
             let guard = state.lock();
-            apply_subtree(CpuGroup::root().css(), active(&guard));
+            apply_subtree(CpuGroup::root(), active(&guard));
         }
         let expeller = Arc::new(
             Expeller {
@@ -605,6 +635,6 @@ impl Drop for ColocCpu {
         // Writes and switch changes that come after this see `loaded == false`.
         let mut state = self.state.lock();
         state.loaded = false;
-        apply_subtree(CpuGroup::root().css(), false);
+        apply_subtree(CpuGroup::root(), false);
     }
 }

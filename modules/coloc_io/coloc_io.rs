@@ -38,7 +38,7 @@ use core::{
 };
 use kernel::{
     c_str,
-    cgroup::{self, Css, File, Scope, SeqFile, Subsys},
+    cgroup::{self, Css, File, Opener, Scope, SeqFile, Subsys},
     coloc::{
         self,
         io::{
@@ -556,7 +556,7 @@ impl cgroup::Files for Files {
         Ok(())
     }
 
-    fn write(&self, file: usize, css: &Css, input: &[u8]) -> Result {
+    fn write(&self, file: usize, css: &Css, input: &[u8], _opener: &Opener<'_>) -> Result {
         if file != Self::COLOC {
             return Err(EINVAL);
         }

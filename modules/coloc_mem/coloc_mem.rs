@@ -27,10 +27,14 @@
 //!   the min watermark of every zone. Negative lets an online cgroup
 //!   allocate below it; positive raises it for an offline cgroup, whose
 //!   tasks then sleep (1 to 100 ms at a time, at most 1 s per allocation)
-//!   instead of reclaiming directly while the zones are below it. The value
-//!   in force is the highest (most conservative) on the path from the root,
-//!   so a delegated subtree cannot give itself more of the reserves than its
-//!   parent has.
+//!   instead of reclaiming directly while the zones are below it. Each
+//!   cgroup's own value counts, as on Alibaba Cloud Linux: a cgroup never
+//!   written takes its parent's value, and a pod or container at -25 gets
+//!   the reserves whatever the levels above it say, except that a positive
+//!   value on an ancestor throttles its whole subtree (the value in force
+//!   is the higher of the two). Writing a negative value needs
+//!   CAP_SYS_NICE or CAP_SYS_ADMIN of whoever opened the file, so a
+//!   delegated subtree cannot take reserves for itself.
 //!
 //! Global priority reclaim: reclaim of the whole machine runs in passes of
 //! decreasing scan priority (12, the gentlest, down to 0). A cgroup whose
@@ -66,7 +70,7 @@ use core::{
 };
 use kernel::{
     c_str,
-    cgroup::{self, Css, File, Scope, SeqFile, Subsys},
+    cgroup::{self, Capability, Css, File, Opener, Scope, SeqFile, Subsys},
     coloc::{
         self, knob,
         oom::{self, OomControl, OomPolicy, Scan},
@@ -261,11 +265,27 @@ fn path_values(memcg: &MemCgroup, value: fn(&MemCgroup) -> i32) -> impl Iterator
         .map(value)
 }
 
-/// The `memory.wmark_min_adj` in force: the highest on the path from the root.
+/// The `memory.wmark_min_adj` values written on the path from `memcg` up, nearest first.
+fn wmark_min_adj_written(memcg: &MemCgroup) -> impl Iterator<Item = i32> + '_ {
+    memcg
+        .css()
+        .ancestors()
+        .filter_map(MemCgroup::from_css)
+        .filter_map(MemCgroup::coloc_wmark_min_adj)
+}
+
+/// The cgroup's own `memory.wmark_min_adj`: written on it, else its parent's.
+fn wmark_min_adj_own(memcg: &MemCgroup) -> i32 {
+    wmark_min_adj_written(memcg).next().unwrap_or(0)
+}
+
+/// The `memory.wmark_min_adj` in force: the cgroup's own value, or the
+/// highest throttle (positive value) on its path if that is higher.
 fn wmark_min_adj(memcg: &MemCgroup) -> i32 {
-    path_values(memcg, MemCgroup::coloc_wmark_min_adj)
-        .max()
-        .unwrap_or(0)
+    let own = wmark_min_adj_own(memcg);
+    wmark_min_adj_written(memcg)
+        .filter(|&v| v > 0)
+        .fold(own, i32::max)
 }
 
 /// The min watermark for allocations under machine-wide pressure.
@@ -379,7 +399,7 @@ impl cgroup::Files for Files {
             Self::USE_PRIORITY_OOM => writeln!(out, "{}", memcg.coloc_use_priority_oom() as u8)?,
             Self::WMARK_RATIO => writeln!(out, "{}", memcg.coloc_wmark_ratio())?,
             Self::WMARK_SCALE_FACTOR => writeln!(out, "{}", wmark_scale_factor(memcg))?,
-            Self::WMARK_MIN_ADJ => writeln!(out, "{}", memcg.coloc_wmark_min_adj())?,
+            Self::WMARK_MIN_ADJ => writeln!(out, "{}", wmark_min_adj_own(memcg))?,
             Self::EXSTAT => {
                 writeln!(
                     out,
@@ -408,7 +428,7 @@ impl cgroup::Files for Files {
         Ok(())
     }
 
-    fn write(&self, file: usize, css: &Css, input: &[u8]) -> Result {
+    fn write(&self, file: usize, css: &Css, input: &[u8], opener: &Opener<'_>) -> Result {
         let memcg = MemCgroup::from_css(css).ok_or(EINVAL)?;
         match file {
             Self::PRIORITY => {
@@ -429,6 +449,14 @@ impl cgroup::Files for Files {
             }
             Self::WMARK_MIN_ADJ => {
                 let adj = knob::parse_i64(input, WMARK_MIN_ADJ_RANGE)?;
+                // Memory reserves are a privilege, as they are for
+                // real-time tasks (which need CAP_SYS_NICE).
+                if adj < 0
+                    && !opener.capable(Capability::SYS_NICE)
+                    && !opener.capable(Capability::SYS_ADMIN)
+                {
+                    return Err(EPERM);
+                }
                 memcg.set_coloc_wmark_min_adj(adj as i32);
             }
             _ => return Err(EINVAL),

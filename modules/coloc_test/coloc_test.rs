@@ -21,7 +21,7 @@ use core::{
 };
 use kernel::{
     c_str,
-    cgroup::{self, Css, File, Scope, SeqFile, Subsys},
+    cgroup::{self, Css, File, Opener, Scope, SeqFile, Subsys},
     coloc::{
         self, knob,
         test_hook::{self, TestHook},
@@ -135,7 +135,7 @@ impl cgroup::Files for Files {
         Ok(())
     }
 
-    fn write(&self, file: usize, css: &Css, input: &[u8]) -> Result {
+    fn write(&self, file: usize, css: &Css, input: &[u8], _opener: &Opener<'_>) -> Result {
         if file != Self::VALUE {
             return Err(EINVAL);
         }
