@@ -670,7 +670,8 @@ static long cpu_idle_ticks(int cpu)
  * Mainline moves them anyway: CPU 0, with online work a third of the time,
  * loses its offline spinners to the other CPUs, idles while its online
  * task sleeps, pulls them back, and so on: 165 to 277 migrations in the 2 s
- * of this test without patch 0030. coloc_cpu balances offline tasks by
+ * of this test without the patch "sched: coloc: balance offline tasks by
+ * their number, not their load". coloc_cpu balances offline tasks by
  * their number: with two per CPU they stay, and CPU 0 runs them whenever
  * online work sleeps.
  */
