@@ -554,10 +554,24 @@ impl IdentitySwitch for Switch {
     }
 }
 
+/// Puts every group back to normal when dropped: when the module goes
+/// away, and when its init fails after a class was applied (by the walk in
+/// init or by a write once the files exist).
+struct Classes(Shared);
+
+impl Drop for Classes {
+    fn drop(&mut self) {
+        // Writes and switch changes that come after this see `loaded == false`.
+        let mut state = self.0.lock();
+        state.loaded = false;
+        apply_subtree(CpuGroup::root(), false);
+    }
+}
+
 struct ColocCpu {
-    state: Shared,
-    // Dropped in declaration order, after `drop` below: the controller
-    // gives its CPUs back before the policy that holds offline work goes.
+    // Dropped in declaration order: classes first; the controller gives
+    // its CPUs back before the policy that holds offline work goes.
+    _classes: Classes,
     _isolation: cpu::IsolationRegistration<Isolation>,
     _expeller: cpu::SchedRegistration<Expel>,
     _knobs: sysfs::Registration<Knobs>,
@@ -570,6 +584,9 @@ impl kernel::Module for ColocCpu {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let feature = coloc::Feature::register(c_str!("cpu"), module)?;
         let state: Shared = Arc::pin_init(new_mutex!(State { loaded: true }), GFP_KERNEL)?;
+        // Before anything that can apply a class, so that a failure of any
+        // later step drops it after the files and the switch are gone.
+        let classes = Classes(state.clone());
         // The switch first, so that no change of it goes unseen after the walk below.
         let switch = cpu::register(
             Switch {
@@ -619,7 +636,7 @@ impl kernel::Module for ColocCpu {
             module,
         )?;
         Ok(ColocCpu {
-            state,
+            _classes: classes,
             _isolation: isolation,
             _expeller: expeller,
             _knobs: knobs,
@@ -627,14 +644,5 @@ impl kernel::Module for ColocCpu {
             _files: files,
             _feature: feature,
         })
-    }
-}
-
-impl Drop for ColocCpu {
-    fn drop(&mut self) {
-        // Writes and switch changes that come after this see `loaded == false`.
-        let mut state = self.state.lock();
-        state.loaded = false;
-        apply_subtree(CpuGroup::root(), false);
     }
 }

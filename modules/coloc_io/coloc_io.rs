@@ -692,9 +692,31 @@ impl sysfs::Attributes for Knobs {
     }
 }
 
+/// Removes the hook when dropped: when the module goes away, and when its
+/// init fails after a write of `io.coloc` installed it. The hook's policy
+/// holds a reference to the shared state, so dropping the state alone
+/// would leave the hook installed.
+struct Unhook(Arc<Shared>);
+
+impl Drop for Unhook {
+    fn drop(&mut self) {
+        let s = &self.0;
+        let mut hook = s.hook.lock();
+        // Let every waiting submitter go and keep new ones from waiting, so
+        // that removing the hook does not wait for them; and keep writes
+        // from installing it again.
+        s.unloading.store(true, Ordering::Relaxed);
+        for d in s.devices.iter() {
+            d.offline.set_max(InflightLimit::UNLIMITED);
+        }
+        // Also breaks the cycle through `Policy`'s reference to `s`.
+        drop(hook.take());
+    }
+}
+
 struct ColocIo {
-    shared: Arc<Shared>,
-    // Dropped in declaration order, after `drop` below.
+    // Dropped in declaration order: the hook first.
+    _unhook: Unhook,
     _knobs: sysfs::Registration<Knobs>,
     _files: cgroup::Registration<Files>,
     _feature: coloc::Feature,
@@ -722,29 +744,16 @@ impl kernel::Module for ColocIo {
             }),
             GFP_KERNEL,
         )?;
+        // Before the files through which a write installs the hook, so that
+        // a failure of a later step drops it after them.
+        let unhook = Unhook(shared.clone());
         let files = cgroup::Registration::new(Files(shared.clone()))?;
-        let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(shared.clone()))?;
+        let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(shared))?;
         Ok(ColocIo {
-            shared,
+            _unhook: unhook,
             _knobs: knobs,
             _files: files,
             _feature: feature,
         })
-    }
-}
-
-impl Drop for ColocIo {
-    fn drop(&mut self) {
-        let s = &self.shared;
-        let mut hook = s.hook.lock();
-        // Let every waiting submitter go and keep new ones from waiting, so
-        // that removing the hook does not wait for them; and keep writes
-        // from installing it again.
-        s.unloading.store(true, Ordering::Relaxed);
-        for d in s.devices.iter() {
-            d.offline.set_max(InflightLimit::UNLIMITED);
-        }
-        // Also breaks the cycle through `Policy`'s reference to `s`.
-        drop(hook.take());
     }
 }
