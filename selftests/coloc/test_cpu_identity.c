@@ -875,6 +875,38 @@ TEST_F(cpu, smt_expeller)
 }
 
 /*
+ * Online work in @on against an offline spinner in @off on CPU @b, whose
+ * SMT sibling is @a: 500 online wakeups on @b preempt the spinner (counted
+ * in @off's cpu.coloc_stat), and an online spinner on @a holds it back
+ * (the SMT expeller: about 2 % of its CPU, see smt_expeller, the rest
+ * counted as expelled).
+ */
+static void check_preempted_and_expelled(struct __test_metadata *_metadata,
+					 FIXTURE_DATA(cpu) *self, const char *on,
+					 const char *off, int a, int b)
+{
+	long u_on, u_off, expelled, preempted;
+
+	ASSERT_GT(spinner(self, off, b), 0);
+	usleep(100000);
+
+	preempted = coloc_cpu_stat(off, "preempted");
+	ASSERT_EQ(0, coloc_wakeups(on, b, 500, 1000));
+	preempted = coloc_cpu_stat(off, "preempted") - preempted;
+	TH_LOG("offline preempted %ld times by 500 online wakeups", preempted);
+	EXPECT_GT(preempted, 50);
+
+	expelled = coloc_cpu_stat(off, "expelled_usec");
+	ASSERT_GT(spinner(self, on, a), 0);
+	share(on, off, 2, &u_on, &u_off);
+	expelled = coloc_cpu_stat(off, "expelled_usec") - expelled;
+	TH_LOG("class 2: online %ld us, offline on the sibling %ld us, held %ld us",
+	       u_on, u_off, expelled);
+	EXPECT_LT(u_off * 10, u_on);
+	EXPECT_GT(expelled, 1000000);
+}
+
+/*
  * A cgroup created under an offline group is offline from its creation,
  * with nothing written to it, for every mechanism: a spinner in it is held
  * back by the SMT expeller next to class 2 work on the sibling CPU, and
@@ -884,7 +916,6 @@ TEST_F(cpu, smt_expeller)
 TEST_F(cpu, new_child_of_offline_group_is_held_back_and_counted)
 {
 	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1"), *job;
-	long u_on, u_job, expelled, preempted;
 	int a, b;
 
 	/* The guest has two threads per core; without them this tests nothing. */
@@ -896,25 +927,7 @@ TEST_F(cpu, new_child_of_offline_group_is_held_back_and_counted)
 	ASSERT_NE(NULL, job);
 	EXPECT_EQ(-1, coloc_cpu_class(job));
 	EXPECT_EQ(0, coloc_cpu_offline(job));
-	ASSERT_GT(spinner(self, job, b), 0);
-	usleep(100000);
-
-	/* An online task waking every millisecond on the spinner's CPU. */
-	preempted = coloc_cpu_stat(job, "preempted");
-	ASSERT_EQ(0, coloc_wakeups(on, b, 500, 1000));
-	preempted = coloc_cpu_stat(job, "preempted") - preempted;
-	TH_LOG("the new cgroup's spinner preempted %ld times by 500 wakeups", preempted);
-	EXPECT_GT(preempted, 50);
-
-	expelled = coloc_cpu_stat(job, "expelled_usec");
-	ASSERT_GT(spinner(self, on, a), 0);
-	share(on, job, 2, &u_on, &u_job);
-	expelled = coloc_cpu_stat(job, "expelled_usec") - expelled;
-	TH_LOG("class 2: online %ld us, the new cgroup on the sibling %ld us, held %ld us",
-	       u_on, u_job, expelled);
-	/* About 2 % of its CPU (see smt_expeller), held back the rest. */
-	EXPECT_LT(u_job * 10, u_on);
-	EXPECT_GT(expelled, 1000000);
+	check_preempted_and_expelled(_metadata, self, on, job, a, b);
 }
 
 /*
@@ -926,7 +939,6 @@ TEST_F(cpu, new_child_of_offline_group_is_held_back_and_counted)
 TEST_F(cpu, new_child_of_online_pod_preempts_and_expels_offline_work)
 {
 	char *pod = add_cg(self, "pod", "2"), *off = add_cg(self, "offline", "-1"), *c;
-	long u_c, u_off, expelled, preempted;
 	int a, b;
 
 	/* The guest has two threads per core; without them this tests nothing. */
@@ -937,23 +949,7 @@ TEST_F(cpu, new_child_of_online_pod_preempts_and_expels_offline_work)
 	c = add_cg(self, "pod/c", NULL);
 	ASSERT_NE(NULL, c);
 	EXPECT_EQ(2, coloc_cpu_class(c));
-	ASSERT_GT(spinner(self, off, b), 0);
-	usleep(100000);
-
-	preempted = coloc_cpu_stat(off, "preempted");
-	ASSERT_EQ(0, coloc_wakeups(c, b, 500, 1000));
-	preempted = coloc_cpu_stat(off, "preempted") - preempted;
-	TH_LOG("offline preempted %ld times by 500 wakeups in the new cgroup", preempted);
-	EXPECT_GT(preempted, 50);
-
-	expelled = coloc_cpu_stat(off, "expelled_usec");
-	ASSERT_GT(spinner(self, c, a), 0);
-	share(c, off, 2, &u_c, &u_off);
-	expelled = coloc_cpu_stat(off, "expelled_usec") - expelled;
-	TH_LOG("the new cgroup %ld us, offline on the sibling %ld us, held %ld us",
-	       u_c, u_off, expelled);
-	EXPECT_LT(u_off * 10, u_c);
-	EXPECT_GT(expelled, 1000000);
+	check_preempted_and_expelled(_metadata, self, c, off, a, b);
 }
 
 /*
