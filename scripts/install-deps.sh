@@ -8,7 +8,7 @@ BINDGEN_VERSION=0.73.2
 APT_PKGS=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
-	qemu-system-x86 busybox-static
+	qemu-system-x86 busybox-static e2fsprogs
 	linux-source-6.12
 	make gcc libc6-dev python3 git
 	quilt debhelper debootstrap rsync

@@ -42,10 +42,10 @@ if [ -n "${BENCH_DIR:-}" ]; then
 		"$COLOC_TOP/bench/fio_randread" "$COLOC_TOP/bench/cyclictest_report" \
 		"$COLOC_TOP/bench/stress_cpu_hog" "$stage/bench/"
 fi
-# Workload tools from Debian's packages (BENCH_TOOLS: command names), in
-# /bin, with the shared libraries and loader they link against at their
-# host paths.
-for tool in ${BENCH_TOOLS:-}; do
+# Tools from Debian's packages, in /bin, with the shared libraries and
+# loader they link against at their host paths: mke2fs (the selftests
+# put ext4 on a null_blk disk) and the workloads (BENCH_TOOLS).
+for tool in mke2fs ${BENCH_TOOLS:-}; do
 	bin=$(command -v "$tool") || die "$tool not installed: run scripts/install-deps.sh"
 	cp -L "$bin" "$stage/bin/$tool"
 	for f in $(ldd "$bin" | grep -o '/[^ ]*'); do

@@ -10,13 +10,19 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/dm-ioctl.h>
 
 #include "../cgroup/cgroup_util.h"
 #include "coloc_util.h"
@@ -579,4 +585,125 @@ void coloc_lru_gen_restore(const char *saved)
 {
 	if (saved[0])
 		coloc_write_str(LRU_GEN, saved);
+}
+
+#define NULLB_CONFIGFS "/sys/kernel/config/nullb"
+
+static int nullb_set(const char *name, const char *attr, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), NULLB_CONFIGFS "/%s/%s", name, attr);
+	return coloc_write_str(path, val);
+}
+
+void coloc_nullb_destroy(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), NULLB_CONFIGFS "/%s", name);
+	if (access(path, F_OK))
+		return;
+	nullb_set(name, "power", "0");
+	rmdir(path);
+}
+
+int coloc_nullb_create(const char *name, int size_mb, const char *const *attrs,
+		       char *disk, size_t dlen, char *devno, size_t nlen)
+{
+	char path[PATH_MAX], size[16], attr[64];
+	struct stat st;
+	const char *eq;
+
+	if (access(NULLB_CONFIGFS, F_OK) &&
+	    mount("none", "/sys/kernel/config", "configfs", 0, NULL))
+		return -1;
+	coloc_nullb_destroy(name);
+	snprintf(path, sizeof(path), NULLB_CONFIGFS "/%s", name);
+	snprintf(size, sizeof(size), "%d", size_mb);
+	if (mkdir(path, 0755) || nullb_set(name, "size", size) ||
+	    nullb_set(name, "blocksize", "4096") || nullb_set(name, "memory_backed", "1"))
+		return -1;
+	for (; attrs && *attrs; attrs++) {
+		eq = strchr(*attrs, '=');
+		if (!eq || eq - *attrs >= (long)sizeof(attr))
+			return -1;
+		snprintf(attr, sizeof(attr), "%.*s", (int)(eq - *attrs), *attrs);
+		if (nullb_set(name, attr, eq + 1))
+			return -1;
+	}
+	if (nullb_set(name, "power", "1"))
+		return -1;
+	/* null_blk names a disk made through configfs after its directory. */
+	snprintf(disk, dlen, "/dev/%s", name);
+	if (stat(disk, &st) || !S_ISBLK(st.st_mode))
+		return -1;
+	snprintf(devno, nlen, "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	return 0;
+}
+
+/* A dm ioctl with one linear target: the header, the target and its parameters. */
+struct dm_linear_ioctl {
+	struct dm_ioctl io;
+	struct dm_target_spec spec;
+	char params[64];
+};
+
+static int dm_ioctl(unsigned long cmd, const char *name, struct dm_linear_ioctl *req,
+		    size_t size)
+{
+	int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	req->io.version[0] = DM_VERSION_MAJOR;
+	req->io.version[1] = 0;
+	req->io.version[2] = 0;
+	req->io.data_size = size;
+	req->io.data_start = sizeof(req->io);
+	snprintf(req->io.name, sizeof(req->io.name), "%s", name);
+	ret = ioctl(fd, cmd, req);
+	close(fd);
+	return ret;
+}
+
+void coloc_dm_remove(const char *name)
+{
+	struct dm_linear_ioctl req = { 0 };
+
+	dm_ioctl(DM_DEV_REMOVE, name, &req, sizeof(req.io));
+}
+
+int coloc_dm_linear_create(const char *name, const char *disk, unsigned long long sectors,
+			   char *node, size_t nodelen, char *devno, size_t nlen)
+{
+	struct dm_linear_ioctl req = { 0 };
+	unsigned int maj, min;
+	struct stat st;
+
+	coloc_dm_remove(name);
+	if (dm_ioctl(DM_DEV_CREATE, name, &req, sizeof(req.io)))
+		return -1;
+	maj = major(req.io.dev);
+	min = minor(req.io.dev);
+	memset(&req, 0, sizeof(req));
+	req.io.target_count = 1;
+	req.spec.sector_start = 0;
+	req.spec.length = sectors;
+	snprintf(req.spec.target_type, sizeof(req.spec.target_type), "linear");
+	snprintf(req.params, sizeof(req.params), "%s 0", disk);
+	if (dm_ioctl(DM_TABLE_LOAD, name, &req, sizeof(req)))
+		goto fail;
+	/* Without DM_SUSPEND_FLAG, DM_DEV_SUSPEND resumes: the table goes live. */
+	memset(&req, 0, sizeof(req));
+	if (dm_ioctl(DM_DEV_SUSPEND, name, &req, sizeof(req.io)))
+		goto fail;
+	snprintf(node, nodelen, "/dev/dm-%u", min);
+	snprintf(devno, nlen, "%u:%u", maj, min);
+	if (stat(node, &st) || !S_ISBLK(st.st_mode))
+		goto fail;
+	return 0;
+fail:
+	coloc_dm_remove(name);
+	return -1;
 }

@@ -170,4 +170,23 @@ long coloc_min_adj_effective(const char *cg);
 int coloc_lru_gen_set(const char *want, char *saved, size_t size);
 void coloc_lru_gen_restore(const char *saved);
 
+/*
+ * A fresh memory-backed null_blk disk made through configfs, named @name
+ * (its node is /dev/@name): @size_mb, 4 KiB blocks, and each "attr=value"
+ * of the NULL-terminated @attrs (may be NULL). Fills in the node's path
+ * and MAJ:MIN. Returns 0 or -1.
+ */
+int coloc_nullb_create(const char *name, int size_mb, const char *const *attrs,
+		       char *disk, size_t dlen, char *devno, size_t nlen);
+void coloc_nullb_destroy(const char *name);
+
+/*
+ * A device-mapper linear device @name over all @sectors of @disk (its
+ * MAJ:MIN), through /dev/mapper/control as dmsetup does. Fills in its
+ * node (/dev/dm-N) and MAJ:MIN. Returns 0 or -1.
+ */
+int coloc_dm_linear_create(const char *name, const char *disk, unsigned long long sectors,
+			   char *node, size_t nodelen, char *devno, size_t nlen);
+void coloc_dm_remove(const char *name);
+
 #endif /* COLOC_UTIL_H */
