@@ -351,9 +351,10 @@ impl sysfs::Attributes for Knobs {
             Self::LIMIT => writeln!(out, "{}", e.limit_ns.load(Ordering::Relaxed) / 1_000_000)?,
             Self::SLICE => writeln!(out, "{}", e.slice_ns.load(Ordering::Relaxed) / 1_000)?,
             Self::STAT => {
-                let (holds, held_ns) = cpu::hold_stat();
-                writeln!(out, "expel_holds {holds}")?;
-                writeln!(out, "expel_held_ms {}", held_ns / 1_000_000)?;
+                let hold = cpu::hold_stat();
+                writeln!(out, "expel_holds {}", hold.holds)?;
+                writeln!(out, "expel_held_ms {}", hold.held_ns / 1_000_000)?;
+                writeln!(out, "expel_rescues {}", hold.rescues)?;
                 writeln!(
                     out,
                     "starvation_slices {}",

@@ -42,8 +42,8 @@ use kernel::{
     coloc::{
         self,
         io::{
-            self, Bio, BlkgStats, InflightLimit, IoPolicy, Verdict, CLASS_NORMAL, CLASS_OFFLINE,
-            CLASS_ONLINE,
+            self, Bio, BlkgStats, InflightLimit, IoPolicy, MaySleep, Verdict, CLASS_NORMAL,
+            CLASS_OFFLINE, CLASS_ONLINE,
         },
         knob,
     },
@@ -346,7 +346,7 @@ impl IoPolicy for Policy {
                     Verdict::Slow
                 } else {
                     // Counted beyond the bound, not delayed.
-                    dev.offline.acquire(false, 0);
+                    dev.offline.acquire(None, 0);
                     Verdict::Limited
                 }
             }
@@ -354,7 +354,7 @@ impl IoPolicy for Policy {
         }
     }
 
-    fn slow(&self, bio: &Bio) -> bool {
+    fn slow(&self, bio: &Bio, may_sleep: &MaySleep<'_>) -> bool {
         let s = &self.0;
         let Some(dev) = s.device(bio.devt()) else {
             return false;
@@ -366,9 +366,10 @@ impl IoPolicy for Policy {
                 false
             }
             CLASS_OFFLINE => {
+                let wait = self.may_delay(bio).then_some(may_sleep);
                 let waited = dev
                     .offline
-                    .acquire(self.may_delay(bio), s.max_delay_ms.load(Ordering::Relaxed));
+                    .acquire(wait, s.max_delay_ms.load(Ordering::Relaxed));
                 if waited > 0 {
                     bio.state().add_delay(waited);
                     dev.delayed.fetch_add(1, Ordering::Relaxed);

@@ -26,8 +26,9 @@
 //!   machine-wide pressure, the percentage by which the cgroup's tasks move
 //!   the min watermark of every zone. Negative lets an online cgroup
 //!   allocate below it; positive raises it for an offline cgroup, whose
-//!   tasks then sleep (1 to 100 ms at a time, at most 1 s per allocation)
-//!   instead of reclaiming directly while the zones are below it. Each
+//!   tasks, when an allocation finds the zones below it, sleep on their
+//!   way back to user space (1 to 100 ms per return), holding no lock,
+//!   instead of reclaiming directly. Each
 //!   cgroup's own value counts, as on Alibaba Cloud Linux: a cgroup never
 //!   written takes its parent's value, and a pod or container at -25 gets
 //!   the reserves whatever the levels above it say, except that a positive
@@ -78,13 +79,12 @@ use kernel::{
         reclaim::{self, MemcgReclaim},
         watermark::{self, MinWatermark},
     },
-    memcg::MemCgroup,
+    memcg::{MemCgroup, MemCgroupRef},
     prelude::*,
     str::CStr,
     sync::Arc,
     sysfs::{self, Attribute, Page, Parent},
     time::Ktime,
-    types::ARef,
 };
 
 module! {
@@ -143,8 +143,8 @@ impl PriorityOom {
     fn next_child(
         parent: &MemCgroup,
         after: Option<VictimKey>,
-    ) -> Option<(VictimKey, ARef<MemCgroup>)> {
-        let mut best: Option<(VictimKey, ARef<MemCgroup>)> = None;
+    ) -> Option<(VictimKey, MemCgroupRef)> {
+        let mut best: Option<(VictimKey, MemCgroupRef)> = None;
         parent.for_each_child(|child| {
             let key = VictimKey::of(child);
             let later = after.map_or(true, |a| key > a);

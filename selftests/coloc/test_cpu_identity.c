@@ -1091,4 +1091,69 @@ TEST_F_TIMEOUT(cpu, offline_lock_holder_progresses, 120)
 	EXPECT_GT(stat_of("starvation_slices"), 0);
 }
 
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/*
+ * CPU hotplug takes down a CPU that holds offline work back, at once, and
+ * the work goes on elsewhere. The starvation limit is at its 10 s maximum:
+ * were the CPU going down to ask the module, each queued spinner would be
+ * held for 10 s before it ran and could be pushed away. (Here the
+ * spinners are pinned to that CPU, so the cpuset update of the hotplug
+ * moves them without a pick; the kernel also never holds work on a CPU
+ * going down, for tasks that have to be picked to leave.)
+ */
+TEST_F_TIMEOUT(cpu, hotplug_takes_down_a_cpu_holding_offline_work, 120)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1");
+	char online[64];
+	long holds, u_off;
+	double t;
+	int a, b, i, down;
+
+	/* The guest has two threads per core; without them this tests nothing. */
+	ASSERT_TRUE(smt_pair(&a, &b));
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	snprintf(online, sizeof(online), "/sys/devices/system/cpu/cpu%d/online", b);
+	ASSERT_EQ(0, access(online, W_OK)) TH_LOG("CPU %d cannot be hot-unplugged", b);
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "10000"));
+	ASSERT_GT(spinner(self, on, a), 0);
+	ASSERT_GT(spinner(self, off, b), 0);
+	ASSERT_GT(spinner(self, off, b), 0);
+	holds = stat_of("expel_holds");
+	usleep(300000);
+	ASSERT_GT(stat_of("expel_holds"), holds) TH_LOG("nothing held back on CPU %d", b);
+
+	t = now_s();
+	down = coloc_write_str(online, "0");
+	t = now_s() - t;
+	/* Back up before anything can end the test. */
+	EXPECT_EQ(0, coloc_write_str(online, "1"));
+	EXPECT_EQ(0, down);
+	TH_LOG("CPU %d went down in %.3f s", b, t);
+	EXPECT_LT(t, 5.0);
+
+	/* The spinners are not stuck: away from the class 2 CPU, they run. */
+	for (i = 1; i < self->nr_pids; i++) {
+		cpu_set_t set;
+		int cpu;
+
+		CPU_ZERO(&set);
+		for (cpu = 0; cpu < sysconf(_SC_NPROCESSORS_ONLN); cpu++)
+			if (cpu != a)
+				CPU_SET(cpu, &set);
+		EXPECT_EQ(0, sched_setaffinity(self->pids[i], sizeof(set), &set));
+	}
+	u_off = coloc_cpu_usage_us(off);
+	usleep(500000);
+	EXPECT_GT(coloc_cpu_usage_us(off) - u_off, 100000);
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "100"));
+}
+
 TEST_HARNESS_MAIN

@@ -36,8 +36,8 @@
 #define KNOB "io.coloc"
 #define STAT "io.coloc_stat"
 #define SYSFS "/sys/kernel/coloc/io/"
-#define CONFIGFS "/sys/kernel/config"
-#define NULLB CONFIGFS "/nullb/coloc_io_test"
+#define DISK_NAME "coloc_io_test"
+#define DM_NAME "coloc_io_test_dm"
 
 #define DISK_MB		16
 #define QUEUE_DEPTH	4
@@ -59,57 +59,23 @@ FIXTURE(io) {
 	char *online, *offline;
 	char disk[64];	/* its device node */
 	char devno[32];	/* MAJ:MIN */
+	char io_path[64];	/* what the I/O children open: the disk, or dm over it */
 	pid_t pids[NR_OFFLINE + 2];
 	int nr_pids;
 	struct counters *c;
 };
 
-static int nullb_set(const char *attr, const char *val)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), NULLB "/%s", attr);
-	return coloc_write_str(path, val);
-}
-
-static void nullb_destroy(void)
-{
-	if (access(NULLB, F_OK))
-		return;
-	nullb_set("power", "0");
-	rmdir(NULLB);
-}
-
-/* A fresh null_blk disk; fills in @disk and @devno. */
-static int nullb_create(char *disk, size_t dlen, char *devno, size_t nlen)
-{
-	char size[16];
-	struct stat st;
-
-	if (access(CONFIGFS "/nullb", F_OK) &&
-	    mount("none", CONFIGFS, "configfs", 0, NULL))
-		return -1;
-	nullb_destroy();
-	snprintf(size, sizeof(size), "%d", DISK_MB);
-	if (mkdir(NULLB, 0755) ||
-	    nullb_set("size", size) || nullb_set("blocksize", "4096") ||
-	    nullb_set("memory_backed", "1") || nullb_set("irqmode", "2") ||
-	    nullb_set("completion_nsec", COMPLETION_NS) ||
-	    nullb_set("hw_queue_depth", "4") || nullb_set("submit_queues", "1") ||
-	    nullb_set("power", "1"))
-		return -1;
-	/* null_blk names a disk made through configfs after its directory. */
-	snprintf(disk, dlen, "/dev/coloc_io_test");
-	if (stat(disk, &st) || !S_ISBLK(st.st_mode))
-		return -1;
-	snprintf(devno, nlen, "%u:%u", major(st.st_rdev), minor(st.st_rdev));
-	return 0;
-}
+/* A small queue and a fixed service time, so that requests wait in it. */
+static const char *const disk_attrs[] = {
+	"irqmode=2", "completion_nsec=" COMPLETION_NS, "hw_queue_depth=4",
+	"submit_queues=1", NULL
+};
 
 FIXTURE_SETUP(io)
 {
-	ASSERT_EQ(0, nullb_create(self->disk, sizeof(self->disk),
-				  self->devno, sizeof(self->devno)));
+	ASSERT_EQ(0, coloc_nullb_create(DISK_NAME, DISK_MB, disk_attrs, self->disk,
+				       sizeof(self->disk), self->devno, sizeof(self->devno)));
+	snprintf(self->io_path, sizeof(self->io_path), "%s", self->disk);
 	ASSERT_EQ(0, coloc_load(MODULE));
 	self->top = coloc_cg_fresh_ctrl(self->root, sizeof(self->root),
 					"coloc_io_test", "io");
@@ -147,7 +113,8 @@ FIXTURE_TEARDOWN(io)
 	free(self->top);
 	munmap(self->c, sizeof(*self->c));
 	coloc_unload(MODULE);
-	nullb_destroy();
+	coloc_dm_remove(DM_NAME);
+	coloc_nullb_destroy(DISK_NAME);
 }
 
 /* Writes "DEV @keys" to io.coloc of @cg. */
@@ -265,7 +232,7 @@ static pid_t io_child(FIXTURE_DATA(io) *self, const char *cg, int writer,
 		goto out;
 	if (cg_enter_current((char *)cg) || posix_memalign(&buf, BLOCK, len))
 		_exit(1);
-	fd = open(self->disk, (write ? O_RDWR : O_RDONLY) | O_DIRECT);
+	fd = open(self->io_path, (write ? O_RDWR : O_RDONLY) | O_DIRECT);
 	if (fd < 0)
 		_exit(1);
 	for (round = 1;; round++) {
@@ -513,6 +480,37 @@ TEST_F(io, throttle_engages_and_releases)
 	delayed = stat_of(self, self->offline, "delayed");
 	msleep(500);
 	EXPECT_EQ(delayed, stat_of(self, self->offline, "delayed"));
+	EXPECT_EQ(0, atomic_load(&self->c->errors));
+}
+
+/*
+ * On a node the disks are mostly behind device-mapper (LVM): online and
+ * offline I/O through a dm-linear device over the test disk is shaped by
+ * the settings of the disk below, where it queues, and the dm device's
+ * own number is refused, since nothing would ever apply there.
+ */
+TEST_F(io, settings_of_the_disk_below_dm_apply)
+{
+	char dm_devno[32], buf[128];
+
+	ASSERT_EQ(0, coloc_dm_linear_create(DM_NAME, self->devno, DISK_MB * 2048ULL,
+					    self->io_path, sizeof(self->io_path),
+					    dm_devno, sizeof(dm_devno)));
+	snprintf(buf, sizeof(buf), "%s class=offline", dm_devno);
+	EXPECT_EQ(-EOPNOTSUPP, cg_write(self->offline, KNOB, buf));
+	EXPECT_TRUE(knob_is(self->offline, ""));
+
+	ASSERT_EQ(0, set_io(self, self->top, "class=online"));
+	ASSERT_EQ(0, set_io(self, self->online, "class=online target=600"));
+	ASSERT_EQ(0, set_io(self, self->offline, "class=offline"));
+	start_offline(self, NULL);
+	ASSERT_GT(io_child(self, self->online, 0, false, NULL), 0);
+	msleep(2000);
+	log_stats(_metadata, self);
+	EXPECT_GT(stat_of(self, self->offline, "delayed"), 0);
+	EXPECT_GT(dev_stat_of(self, "delayed"), 0);
+	EXPECT_GT(stat_of(self, self->online, "completions"), 0);
+	EXPECT_GT(atomic_load(&self->c->online_ios), 0);
 	EXPECT_EQ(0, atomic_load(&self->c->errors));
 }
 

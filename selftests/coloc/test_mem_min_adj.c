@@ -15,6 +15,10 @@
  * - 0 (the control): the same target is reached without any sleep;
  * - -25 lets an online cgroup go below min by a quarter of it with no
  *   direct reclaim (/proc/vmstat allocstall_* stays put).
+ *
+ * Throttled tasks sleep on their way back to user space, where they hold
+ * no lock: an offline job creating files on ext4 under pressure does not
+ * hold up an online task's fsync.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,12 +42,16 @@
 #define PAGE 4096L
 
 #define BOOST "/proc/sys/vm/watermark_boost_factor"
+#define SCALE "/proc/sys/vm/watermark_scale_factor"
 
 FIXTURE(min_adj) {
 	char root[PATH_MAX];
 	char *top, *cg;
 	pid_t filler;
+	/* The ext4 test's children. */
+	pid_t keeper, creator;
 	char boost[32];
+	char scale[32];
 };
 
 FIXTURE_SETUP(min_adj)
@@ -51,26 +62,43 @@ FIXTURE_SETUP(min_adj)
 	self->cg = cg_name(self->top, "job");
 	ASSERT_EQ(0, cg_create(self->cg));
 	self->filler = 0;
+	self->keeper = 0;
+	self->creator = 0;
 	/*
 	 * Watermark boosting raises every watermark for a while after
 	 * fragmentation events, which would move the targets under the
 	 * fillers' feet.
 	 */
 	ASSERT_LT(0, coloc_read(BOOST, self->boost, sizeof(self->boost) - 1));
+	ASSERT_LT(0, coloc_read(SCALE, self->scale, sizeof(self->scale) - 1));
 	ASSERT_EQ(0, coloc_write_str(BOOST, "0"));
 }
 
+static void stop_child(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = 0;
+}
+
+#define EXT4_DISK "coloc_min_adj_ext4"
+#define EXT4_DIR "/tmp/coloc_min_adj_ext4"
+
 FIXTURE_TEARDOWN(min_adj)
 {
-	if (self->filler > 0) {
-		kill(self->filler, SIGKILL);
-		waitpid(self->filler, NULL, 0);
-	}
+	stop_child(&self->filler);
+	stop_child(&self->creator);
+	stop_child(&self->keeper);
+	umount2(EXT4_DIR, MNT_DETACH);
+	coloc_nullb_destroy(EXT4_DISK);
 	coloc_cg_remove_tree(self->top);
 	free(self->cg);
 	free(self->top);
 	coloc_unload("coloc_mem");
 	coloc_write_str(BOOST, self->boost);
+	coloc_write_str(SCALE, self->scale);
 }
 
 TEST_F(min_adj, knob)
@@ -322,9 +350,7 @@ static pid_t start_filler(const char *cg, long target, long slow_below, double l
 
 static void stop_filler(FIXTURE_DATA(min_adj) *self)
 {
-	kill(self->filler, SIGKILL);
-	waitpid(self->filler, NULL, 0);
-	self->filler = 0;
+	stop_child(&self->filler);
 }
 
 /*
@@ -479,6 +505,176 @@ TEST_F_TIMEOUT(min_adj, normal_cgroup_reclaims_below_min, 300)
 	TH_LOG("filler %s, zone free %ld (min %ld), direct reclaim %ld",
 	       pid > 0 ? "reported" : "killed", r.free, r.min, r.stalls);
 	EXPECT_TRUE(pid < 0 || r.stalls > 0);
+}
+
+/*
+ * Keeps the zone's free pages at most @target from @cg for as long as it
+ * runs, taking what kswapd frees. Killed by the caller.
+ */
+static pid_t start_keeper(const char *cg, long target)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (cg_enter_current((char *)cg) ||
+	    coloc_write_str("/proc/self/oom_score_adj", "1000"))
+		_exit(1);
+	for (;;) {
+		struct coloc_zone z;
+		long gap;
+
+		if (coloc_zone_read(&z))
+			_exit(2);
+		gap = z.free - target;
+		if (gap <= 0) {
+			usleep(1000);
+			continue;
+		}
+		gap = gap > 8192 ? gap / 2 : gap > 256 ? 32 : gap;
+		if (mmap(NULL, gap * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0) == MAP_FAILED)
+			_exit(3);
+	}
+}
+
+/*
+ * Creates 4 KiB files in @dir from @cg until killed, counting them in
+ * *@files. Each creation runs a journal transaction, in which ext4 grows
+ * the directory a block at a time: with names near the longest, one new
+ * page every 15 files or so, allocated inside the transaction.
+ */
+static pid_t start_creator(const char *cg, const char *dir, long *files)
+{
+	static char block[4096];
+	char path[PATH_MAX + 256];
+	pid_t pid = fork();
+	long i;
+	int fd;
+
+	if (pid)
+		return pid;
+	if (cg_enter_current((char *)cg))
+		_exit(1);
+	for (i = 0;; i++) {
+		snprintf(path, sizeof(path), "%s/%0200ld", dir, i);
+		fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+		if (fd < 0 || write(fd, block, sizeof(block)) != sizeof(block))
+			_exit(2);
+		close(fd);
+		__atomic_store_n(files, i + 1, __ATOMIC_RELAXED);
+	}
+}
+
+static int mkfs_ext4(const char *disk)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execlp("mke2fs", "mke2fs", "-q", "-F", "-t", "ext4", disk, (char *)NULL);
+		_exit(127);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) ?
+	       WEXITSTATUS(status) : -1;
+}
+
+/*
+ * Offline work throttled by memory.wmark_min_adj, creating files on the
+ * same ext4 filesystem as an online task that writes and fsyncs: the
+ * online fsync waits for the journal commit, which waits for every open
+ * transaction. A throttled task that slept inside one (in the allocator,
+ * up to 1 s in all) held up that commit; sleeping on the way back to user
+ * space, it holds up nothing.
+ */
+TEST_F_TIMEOUT(min_adj, throttled_offline_does_not_stall_journal, 300)
+{
+	static char block[4096];
+	char disk[64], devno[32], offdir[PATH_MAX], online[PATH_MAX];
+	char *keeper_cg = cg_name(self->top, "keeper");
+	double start, t, worst = 0;
+	long throttled, *files;
+	struct coloc_zone z;
+	int fd, fsyncs = 0;
+
+	if (debug_kernel())
+		SKIP(return, "the debug kernel's own allocations move the aim");
+	ASSERT_NE(NULL, keeper_cg);
+	ASSERT_EQ(0, cg_create(keeper_cg));
+	files = mmap(NULL, sizeof(*files), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, files);
+	*files = 0;
+	ASSERT_EQ(0, coloc_nullb_create(EXT4_DISK, 512, NULL, disk, sizeof(disk),
+					devno, sizeof(devno)));
+	ASSERT_EQ(0, mkfs_ext4(disk));
+	mkdir(EXT4_DIR, 0755);
+	ASSERT_EQ(0, mount(disk, EXT4_DIR, "ext4", 0, NULL));
+	snprintf(offdir, sizeof(offdir), EXT4_DIR "/offline");
+	snprintf(online, sizeof(online), EXT4_DIR "/online");
+	ASSERT_EQ(0, mkdir(offdir, 0755));
+	fd = open(online, O_CREAT | O_WRONLY, 0644);
+	ASSERT_LE(0, fd);
+
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_min_adj", "50"));
+	/*
+	 * At the default watermarks the offline range is under a megabyte,
+	 * which kswapd frees faster than the keeper can take it. Spread them
+	 * (to 10 % of memory between min and low) so that the zone stays in
+	 * the range once the keeper is there.
+	 */
+	ASSERT_EQ(0, coloc_write_str(SCALE, "1000"));
+	ASSERT_EQ(0, coloc_zone_read(&z));
+	self->keeper = start_keeper(keeper_cg, offline_target(&z));
+	ASSERT_GT(self->keeper, 0);
+	/*
+	 * Until the zone stays in the range where the offline job is
+	 * throttled: the keeper has taken whatever kswapd could free, and
+	 * kswapd no longer lifts the zone above the offline watermark.
+	 */
+	start = now_s();
+	t = start;
+	while (!coloc_zone_read(&z) && now_s() - t < 1 && now_s() - start < 60) {
+		if (z.free >= offline_mark(&z))
+			t = now_s();
+		usleep(10000);
+	}
+	TH_LOG("zone below the offline watermark for %.1f s after %.1f s",
+	       now_s() - t, now_s() - start);
+	throttled = throttled_ms(self->cg);
+	self->creator = start_creator(self->cg, offdir, files);
+	ASSERT_GT(self->creator, 0);
+
+	start = now_s();
+	while (now_s() - start < 5) {
+		t = now_s();
+		if (pwrite(fd, block, sizeof(block), 0) != sizeof(block) || fsync(fd))
+			break;
+		t = now_s() - t;
+		worst = t > worst ? t : worst;
+		fsyncs++;
+		usleep(5000);
+	}
+	throttled = throttled_ms(self->cg) - throttled;
+	stop_child(&self->creator);
+	stop_child(&self->keeper);
+	close(fd);
+	TH_LOG("offline: %ld files, throttled %ld ms; online: %d fsyncs, worst %.1f ms",
+	       *files, throttled, fsyncs, worst * 1000);
+	EXPECT_EQ(0, umount(EXT4_DIR));
+	coloc_nullb_destroy(EXT4_DISK);
+
+	/* The offline job ran and was throttled: the test can see a stall. */
+	EXPECT_GT(*files, 0);
+	EXPECT_GT(throttled, 0);
+	EXPECT_GT(fsyncs, 10);
+	/*
+	 * A commit held up behind a sleeping transaction takes up to the 1 s
+	 * the allocator slept; one that is not takes a few milliseconds.
+	 */
+	EXPECT_LT(worst, 0.2);
+	munmap(files, sizeof(*files));
+	free(keeper_cg);
 }
 
 TEST_HARNESS_MAIN
