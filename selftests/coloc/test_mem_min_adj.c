@@ -539,14 +539,16 @@ static pid_t start_keeper(const char *cg, long target)
 }
 
 /*
- * Creates 4 KiB files in @dir from @cg until killed, counting them in
- * *@files. Each creation runs a journal transaction, in which ext4 grows
- * the directory a block at a time: with names near the longest, one new
- * page every 15 files or so, allocated inside the transaction.
+ * Creates empty files in @dir from @cg until killed, counting them in
+ * *@files. Each creation runs a journal transaction, inside which ext4
+ * allocates: a directory block every 15 files or so (the names are near
+ * the longest), an inode table block every 16, and a frozen copy of each
+ * bitmap or directory block that the commit an online fsync started is
+ * still writing. No data is written: a data page is allocated outside any
+ * transaction, and throttling there would hide the ones inside.
  */
 static pid_t start_creator(const char *cg, const char *dir, long *files)
 {
-	static char block[4096];
 	char path[PATH_MAX + 256];
 	pid_t pid = fork();
 	long i;
@@ -559,7 +561,7 @@ static pid_t start_creator(const char *cg, const char *dir, long *files)
 	for (i = 0;; i++) {
 		snprintf(path, sizeof(path), "%s/%0200ld", dir, i);
 		fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-		if (fd < 0 || write(fd, block, sizeof(block)) != sizeof(block))
+		if (fd < 0)
 			_exit(2);
 		close(fd);
 		__atomic_store_n(files, i + 1, __ATOMIC_RELAXED);
