@@ -17,7 +17,7 @@ export KSRC DEBUG COLOC_CACHE JOBS UPSTREAM_SRC
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 BUILD := $(CURDIR)/build
-MODULES := coloc_core coloc_cpu coloc_io coloc_mem coloc_test
+MODULES := coloc_core coloc_cpu coloc_io coloc_leak coloc_mem coloc_test
 SELFTEST_SUITES := coloc
 KMAKE := $(MAKE) LLVM=-19
 

@@ -14,9 +14,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 VERSION=$(cat "$COLOC_TOP/VERSION")
-# The policy modules; coloc_test is the selftests' fixture and needs the
-# test hook (CONFIG_COLOC_HOOK_TEST), which production kernels leave out.
-PACKAGED_MODULES=$(ls "$COLOC_TOP"/modules/*/*.ko | grep -v '/coloc_test\.ko$')
+# The policy modules; coloc_test and coloc_leak are the selftests' fixtures
+# and need the test hook (CONFIG_COLOC_HOOK_TEST), which production kernels
+# leave out.
+PACKAGED_MODULES=$(ls "$COLOC_TOP"/modules/*/*.ko | grep -v -E '/coloc_(test|leak)\.ko$')
 # The modules loaded at boot, in this order: every packaged one. Loaded
 # before kubelet and koordlet start, so that the knobs are there when
 # kubelet creates the pods' cgroups and when koordlet, which looks for
@@ -253,7 +254,8 @@ check() {
 			chroot '$root' modprobe -S '$krel' --show-depends '$name' |
 				grep -q 'updates/coloc/$name.ko'"
 	done
-	t no-test-fixture test ! -e "$root/lib/modules/$krel/updates/coloc/coloc_test.ko"
+	t no-test-fixture test ! -e "$root/lib/modules/$krel/updates/coloc/coloc_test.ko" -a \
+		! -e "$root/lib/modules/$krel/updates/coloc/coloc_leak.ko"
 	# Loaded at boot, before kubelet: the list systemd-modules-load reads.
 	t modules-load-at-boot modules_load_ok "$root" "$krel"
 	t colocctl-runs sh -c "chroot '$root' colocctl --version | grep -qx 'colocctl $VERSION'"

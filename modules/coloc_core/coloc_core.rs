@@ -66,7 +66,7 @@ struct ColocCore {
 impl kernel::Module for ColocCore {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let feature = coloc::Feature::register(c_str!("core"), module)?;
-        let info = sysfs::Registration::new(Parent::Coloc, Info)?;
+        let info = sysfs::Registration::new(Parent::Coloc, Info, module)?;
         pr_debug!("coloc {} ready\n", coloc::version());
         Ok(ColocCore {
             _info: info,

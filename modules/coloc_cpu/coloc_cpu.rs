@@ -595,9 +595,12 @@ impl kernel::Module for ColocCpu {
             },
             module,
         )?;
-        let files = cgroup::Registration::new(Files {
-            state: state.clone(),
-        })?;
+        let files = cgroup::Registration::new(
+            Files {
+                state: state.clone(),
+            },
+            module,
+        )?;
         {
             let guard = state.lock();
             apply_subtree(CpuGroup::root(), active(&guard));
@@ -626,6 +629,7 @@ impl kernel::Module for ColocCpu {
                 expeller: expeller.clone(),
                 isolation: isolation_knobs.clone(),
             },
+            module,
         )?;
         // The policy first: it starts the online time the controller reads.
         let expeller = cpu::register_offline_policy(Expel(expeller), module)?;

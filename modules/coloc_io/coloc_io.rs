@@ -748,8 +748,8 @@ impl kernel::Module for ColocIo {
         // Before the files through which a write installs the hook, so that
         // a failure of a later step drops it after them.
         let unhook = Unhook(shared.clone());
-        let files = cgroup::Registration::new(Files(shared.clone()))?;
-        let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(shared))?;
+        let files = cgroup::Registration::new(Files(shared.clone()), module)?;
+        let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(shared), module)?;
         Ok(ColocIo {
             _unhook: unhook,
             _knobs: knobs,

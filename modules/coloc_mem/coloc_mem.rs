@@ -177,8 +177,14 @@ impl PriorityOom {
                 }
             }
         }
-        // No child had a killable task: this cgroup's own tasks, if any (never the root's).
-        match oc.scan(memcg) {
+        // No child had a killable task: this cgroup's own tasks, if any (never the root's);
+        // at the depth limit, the whole subtree below.
+        let scan = if depth < MAX_DEPTH {
+            oc.scan(memcg)
+        } else {
+            oc.scan_subtree(memcg)
+        };
+        match scan {
             Scan::Nothing => false,
             Scan::Wait => true,
             Scan::Victim => {
@@ -479,7 +485,7 @@ struct ColocMem {
 impl kernel::Module for ColocMem {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let feature = coloc::Feature::register(c_str!("memory"), module)?;
-        let files = cgroup::Registration::new(Files)?;
+        let files = cgroup::Registration::new(Files, module)?;
         let oom = oom::register(PriorityOom, module)?;
         let reclaim = reclaim::register(Wmark, module)?;
         let min_adj = watermark::register(MinAdj, module)?;
@@ -490,7 +496,8 @@ impl kernel::Module for ColocMem {
             },
             GFP_KERNEL,
         )?;
-        let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(priority_reclaim.clone()))?;
+        let knobs =
+            sysfs::Registration::new(Parent::Coloc, Knobs(priority_reclaim.clone()), module)?;
         let order = order::register(Order(priority_reclaim), module)?;
         Ok(ColocMem {
             _order: order,

@@ -169,8 +169,8 @@ impl kernel::Module for ColocTest {
             GFP_KERNEL,
         )?;
         let feature = coloc::Feature::register(c_str!("test"), module)?;
-        let files = cgroup::Registration::new(Files(shared.clone()))?;
-        let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(shared.clone()))?;
+        let files = cgroup::Registration::new(Files(shared.clone()), module)?;
+        let knobs = sysfs::Registration::new(Parent::Coloc, Knobs(shared.clone()), module)?;
         let hook = test_hook::register(Hook(shared), module)?;
         Ok(ColocTest {
             _hook: hook,

@@ -4,10 +4,13 @@
  * /sys/kernel/coloc/hook_test returns x without an implementation and
  * 2 * x + offset while coloc_test implements it. Also the sysfs knob
  * abstraction: /sys/kernel/coloc/test/offset validates and is root-only.
+ * And what a module leaks (coloc_leak forgets every registration it makes)
+ * goes with it: no hook, file or knob is left calling into freed code.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "../cgroup/cgroup_util.h"
 #include "coloc_util.h"
 
 #define HOOK_TEST COLOC_SYSFS "/hook_test"
@@ -44,6 +48,8 @@ FIXTURE_SETUP(hooks)
 FIXTURE_TEARDOWN(hooks)
 {
 	coloc_unload("coloc_test");
+	coloc_unload("coloc_leak");
+	coloc_unload("coloc_core");
 }
 
 TEST_F(hooks, identity_without_module)
@@ -177,6 +183,57 @@ TEST_F(hooks, open_file_across_unload)
 	EXPECT_EQ(-1, write(fd, "1", 1));
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(0, close(fd));
+}
+
+/*
+ * coloc_leak registers its feature, the test hook, memory.coloc_leak and
+ * /sys/kernel/coloc/leak/leaked, and drops none of them: safe Rust may
+ * leak. When it goes, the kernel removes all four (and logs each), and
+ * files held open across the unload fail as for any removed file.
+ */
+TEST_F(hooks, leaked_registrations_go_with_the_module)
+{
+	char root[PATH_MAX], buf[64], *cg, *file;
+	int knob_fd, file_fd;
+
+	cg = coloc_cg_fresh(root, sizeof(root), "coloc_leak");
+	ASSERT_NE(NULL, cg);
+	file = cg_name(cg, "memory.coloc_leak");
+	ASSERT_NE(NULL, file);
+	/* coloc_core lists the features and hooks. */
+	ASSERT_EQ(0, coloc_load("coloc_core"));
+	ASSERT_EQ(0, coloc_load("coloc_leak"));
+	EXPECT_EQ(6, call_hook(5));
+	EXPECT_TRUE(coloc_has_line(COLOC_SYSFS "/features", "leak"));
+	EXPECT_TRUE(coloc_has_line(COLOC_SYSFS "/hooks", "coloc_test_hook coloc_leak"));
+	knob_fd = open(COLOC_SYSFS "/leak/leaked", O_RDONLY);
+	ASSERT_LE(0, knob_fd);
+	file_fd = open(file, O_RDONLY);
+	ASSERT_LE(0, file_fd);
+	EXPECT_EQ(2, read(file_fd, buf, sizeof(buf)));
+
+	ASSERT_EQ(0, coloc_unload("coloc_leak"));
+	EXPECT_EQ(5, call_hook(5));
+	EXPECT_FALSE(coloc_has_line(COLOC_SYSFS "/features", "leak"));
+	EXPECT_TRUE(coloc_has_line(COLOC_SYSFS "/features", "core"));
+	EXPECT_FALSE(coloc_has_line(COLOC_SYSFS "/hooks", "coloc_test_hook coloc_leak"));
+	EXPECT_EQ(-1, access(COLOC_SYSFS "/leak", F_OK));
+	EXPECT_EQ(-1, access(file, F_OK));
+	EXPECT_EQ(-1, read(knob_fd, buf, sizeof(buf)));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, pread(file_fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(ENODEV, errno);
+	close(knob_fd);
+	close(file_fd);
+
+	/* And a second time: nothing of the first load is in the way. */
+	ASSERT_EQ(0, coloc_load("coloc_leak"));
+	EXPECT_EQ(6, call_hook(5));
+	ASSERT_EQ(0, coloc_unload("coloc_leak"));
+	EXPECT_EQ(5, call_hook(5));
+	coloc_cg_remove_tree(cg);
+	free(file);
+	free(cg);
 }
 
 TEST_HARNESS_MAIN
