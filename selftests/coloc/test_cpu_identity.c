@@ -1156,4 +1156,74 @@ TEST_F_TIMEOUT(cpu, hotplug_takes_down_a_cpu_holding_offline_work, 120)
 	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "100"));
 }
 
+/* The CPU task @pid last ran on (field 39 of /proc/PID/stat), or -1. */
+static int last_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	int i, cpu = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (coloc_read(path, buf, sizeof(buf)) < 0)
+		return -1;
+	/* Fields after the command name, which ends at the last ')'. */
+	p = strrchr(buf, ')');
+	for (i = 2; p && i < 39; i++)
+		p = strchr(p + 1, ' ');
+	if (p && sscanf(p + 1, "%d", &cpu) != 1)
+		cpu = -1;
+	return cpu;
+}
+
+/*
+ * A CPU that holds offline work back still takes online work queued
+ * elsewhere. Two class 2 spinners share CPU @a; its sibling @b holds an
+ * offline spinner back and runs its idle task. Once the spinners may run
+ * on either CPU, the balancer moves one to @b: a CPU holding offline work
+ * is idle to the balancer (newidle and nohz), which brings it no offline
+ * work. The starvation limit is at its 10 s maximum, so that no
+ * anti-starvation slice lets @b balance as a busy CPU would.
+ */
+TEST_F_TIMEOUT(cpu, online_work_moves_to_a_cpu_holding_offline_work, 120)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1");
+	long holds, u_on;
+	pid_t x, y;
+	cpu_set_t both;
+	double t;
+	int a, b;
+
+	/* The guest has two threads per core; without them this tests nothing. */
+	ASSERT_TRUE(smt_pair(&a, &b));
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "10000"));
+	ASSERT_GT(spinner(self, off, b), 0);
+	x = spinner(self, on, a);
+	y = spinner(self, on, a);
+	ASSERT_GT(x, 0);
+	ASSERT_GT(y, 0);
+	holds = stat_of("expel_holds");
+	usleep(300000);
+	ASSERT_GT(stat_of("expel_holds"), holds) TH_LOG("nothing held back on CPU %d", b);
+
+	CPU_ZERO(&both);
+	CPU_SET(a, &both);
+	CPU_SET(b, &both);
+	EXPECT_EQ(0, sched_setaffinity(x, sizeof(both), &both));
+	EXPECT_EQ(0, sched_setaffinity(y, sizeof(both), &both));
+	t = now_s();
+	while (now_s() - t < 5 && (last_cpu(x) == last_cpu(y) || last_cpu(x) < 0))
+		usleep(10000);
+	TH_LOG("spinners on CPUs %d and %d after %.3f s", last_cpu(x), last_cpu(y),
+	       now_s() - t);
+	EXPECT_NE(last_cpu(x), last_cpu(y));
+	/* And they run there: about two CPUs' worth, not one shared. */
+	u_on = coloc_cpu_usage_us(on);
+	usleep(500000);
+	u_on = coloc_cpu_usage_us(on) - u_on;
+	TH_LOG("online: %ld us in 0.5 s", u_on);
+	EXPECT_GT(u_on, 750000);
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "100"));
+}
+
 TEST_HARNESS_MAIN
