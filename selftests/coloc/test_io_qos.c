@@ -290,6 +290,21 @@ static void msleep(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Online with a target it cannot meet (600 us) behind deep offline writes,
+ * for 2 s: the offline bound has come down by then. Logs the statistics.
+ */
+static void contend(struct __test_metadata *_metadata, FIXTURE_DATA(io) *self)
+{
+	ASSERT_EQ(0, set_io(self, self->top, "class=online"));
+	ASSERT_EQ(0, set_io(self, self->online, "class=online target=600"));
+	ASSERT_EQ(0, set_io(self, self->offline, "class=offline"));
+	start_offline(self, NULL);
+	ASSERT_GT(io_child(self, self->online, 0, false, NULL), 0);
+	msleep(2000);
+	log_stats(_metadata, self);
+}
+
 /* Read back as written; absent keys keep their value; normal without target is forgotten. */
 TEST_F(io, knob_roundtrip)
 {
@@ -455,13 +470,7 @@ TEST_F(io, throttle_engages_and_releases)
 {
 	long before, delayed;
 
-	ASSERT_EQ(0, set_io(self, self->top, "class=online"));
-	ASSERT_EQ(0, set_io(self, self->online, "class=online target=600"));
-	ASSERT_EQ(0, set_io(self, self->offline, "class=offline"));
-	start_offline(self, NULL);
-	ASSERT_GT(io_child(self, self->online, 0, false, NULL), 0);
-	msleep(2000);
-	log_stats(_metadata, self);
+	contend(_metadata, self);
 	EXPECT_GT(dev_stat_of(self, "missed_windows"), 0);
 	EXPECT_GT(stat_of(self, self->offline, "delayed"), 0);
 	EXPECT_GT(dev_stat_of(self, "delayed"), 0);
@@ -500,13 +509,7 @@ TEST_F(io, settings_of_the_disk_below_dm_apply)
 	EXPECT_EQ(-EOPNOTSUPP, cg_write(self->offline, KNOB, buf));
 	EXPECT_TRUE(knob_is(self->offline, ""));
 
-	ASSERT_EQ(0, set_io(self, self->top, "class=online"));
-	ASSERT_EQ(0, set_io(self, self->online, "class=online target=600"));
-	ASSERT_EQ(0, set_io(self, self->offline, "class=offline"));
-	start_offline(self, NULL);
-	ASSERT_GT(io_child(self, self->online, 0, false, NULL), 0);
-	msleep(2000);
-	log_stats(_metadata, self);
+	contend(_metadata, self);
 	EXPECT_GT(stat_of(self, self->offline, "delayed"), 0);
 	EXPECT_GT(dev_stat_of(self, "delayed"), 0);
 	EXPECT_GT(stat_of(self, self->online, "completions"), 0);
