@@ -707,3 +707,56 @@ fail:
 	coloc_dm_remove(name);
 	return -1;
 }
+
+#define TRACEFS "/sys/kernel/tracing"
+
+static int trace_write(const char *file, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	return coloc_write_str(path, val);
+}
+
+static int trace_events(const char *on)
+{
+	if (trace_write("events/sched/sched_wakeup/enable", on) ||
+	    trace_write("events/sched/sched_switch/enable", on))
+		return -1;
+	return 0;
+}
+
+int coloc_trace_start(int cpu)
+{
+	char mask[32];
+	int fd;
+
+	if (access(TRACEFS "/trace", F_OK) &&
+	    mount("none", TRACEFS, "tracefs", 0, NULL))
+		return -1;
+	if (cpu < 0 || cpu >= 64)
+		return -1;
+	snprintf(mask, sizeof(mask), "%llx", 1ULL << cpu);
+	if (trace_write("tracing_on", "0") || trace_write("buffer_size_kb", "4096") ||
+	    trace_write("tracing_cpumask", mask) || trace_events("1"))
+		return -1;
+	/* Opening the buffer for writing with O_TRUNC empties it. */
+	fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return trace_write("tracing_on", "1");
+}
+
+int coloc_trace_stop(void)
+{
+	int ret = trace_write("tracing_on", "0");
+
+	ret |= trace_events("0");
+	return ret ? -1 : 0;
+}
+
+FILE *coloc_trace_open(void)
+{
+	return fopen(TRACEFS "/trace", "r");
+}

@@ -189,4 +189,14 @@ int coloc_dm_linear_create(const char *name, const char *disk, unsigned long lon
 			   char *node, size_t nodelen, char *devno, size_t nlen);
 void coloc_dm_remove(const char *name);
 
+/*
+ * Scheduler trace events: coloc_trace_start() records the sched_wakeup
+ * and sched_switch events of CPU @cpu only, into an emptied buffer, until
+ * coloc_trace_stop(). coloc_trace_open() then opens the text of what was
+ * recorded. Return 0 or -1 (NULL).
+ */
+int coloc_trace_start(int cpu);
+int coloc_trace_stop(void);
+FILE *coloc_trace_open(void);
+
 #endif /* COLOC_UTIL_H */

@@ -596,6 +596,153 @@ TEST_F(cpu, online_wakes_on_offline_only_cpus)
 }
 
 /*
+ * A task on @cpu in @cg that spins for @busy_us of its own CPU time, then
+ * sleeps for @idle_us, in a loop; killed at teardown. Run next to a
+ * spinner, it wants more than its share, so it wakes up with negative lag:
+ * EEVDF alone would let the spinner go on.
+ */
+static pid_t cpu_time_cycler(FIXTURE_DATA(cpu) *self, const char *cg, int cpu,
+			     long busy_us, long idle_us)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct timespec t;
+		long long t0, t1;
+
+		if (pin_and_enter(cpu, cg))
+			_exit(1);
+		for (;;) {
+			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+			t0 = t.tv_sec * 1000000LL + t.tv_nsec / 1000;
+			do {
+				clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+				t1 = t.tv_sec * 1000000LL + t.tv_nsec / 1000;
+			} while (t1 - t0 < busy_us);
+			usleep(idle_us);
+		}
+	}
+	if (pid > 0)
+		self->pids[self->nr_pids++] = pid;
+	return pid;
+}
+
+/* If @line is a trace record of @event, its time in microseconds. */
+static bool trace_event(const char *line, const char *event, double *us)
+{
+	char tag[64];
+	const char *at, *p;
+
+	snprintf(tag, sizeof(tag), ": %s: ", event);
+	at = strstr(line, tag);
+	if (!at)
+		return false;
+	for (p = at; p > line && p[-1] != ' '; p--)
+		;
+	*us = strtod(p, NULL) * 1e6;
+	return true;
+}
+
+/* The value of " @name=" in a trace record, -1 if it has none. */
+static long trace_field(const char *line, const char *name)
+{
+	char tag[64];
+	const char *at;
+
+	snprintf(tag, sizeof(tag), " %s=", name);
+	at = strstr(line, tag);
+	return at ? atol(at + strlen(tag)) : -1;
+}
+
+struct wakeups_seen {
+	int over_normal;	/* wakeups of the online task while normal work ran */
+	int ran_next;		/* of those, how many the CPU switched to at once */
+	double wait_max_us, wait_sum_us;	/* from the wakeup to that switch */
+};
+
+/*
+ * Reads the trace of one CPU: after each wakeup of @online while @normal
+ * was running, the first switch to a fair task (a real-time kthread may
+ * come first) must be to @online.
+ */
+static void read_wakeups(FILE *f, pid_t online, pid_t normal, struct wakeups_seen *w)
+{
+	double at, woke = 0;
+	bool pending = false;
+	char line[512];
+	long curr = -1;
+
+	memset(w, 0, sizeof(*w));
+	while (fgets(line, sizeof(line), f)) {
+		if (trace_event(line, "sched_wakeup", &at)) {
+			if (trace_field(line, "pid") == online && curr == normal) {
+				pending = true;
+				woke = at;
+			}
+		} else if (trace_event(line, "sched_switch", &at)) {
+			curr = trace_field(line, "next_pid");
+			if (!pending || trace_field(line, "next_prio") < 100)
+				continue;
+			pending = false;
+			w->over_normal++;
+			if (curr != online)
+				continue;
+			w->ran_next++;
+			w->wait_sum_us += at - woke;
+			if (at - woke > w->wait_max_us)
+				w->wait_max_us = at - woke;
+		}
+	}
+}
+
+/*
+ * A woken task of class @class next to normal work runs next on its CPU,
+ * not merely after a reschedule: the spinner (class 0) is switched
+ * straight to the woken task, even though the task has used more than its
+ * share (negative lag). Seen in the sched_wakeup and sched_switch events
+ * of that CPU; the time from wakeup to switch is only reported.
+ */
+static void check_woken_online_runs_next(struct __test_metadata *_metadata,
+					 FIXTURE_DATA(cpu) *self, const char *class)
+{
+	char *on = add_cg(self, "online", class), *normal = add_cg(self, "normal", "0");
+	struct wakeups_seen w;
+	pid_t hog, online;
+	const int cpu = 1;
+	FILE *f;
+
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, normal);
+	hog = spinner(self, normal, cpu);
+	ASSERT_GT(hog, 0);
+	online = cpu_time_cycler(self, on, cpu, 2000, 1000);
+	ASSERT_GT(online, 0);
+	usleep(300000);
+	ASSERT_EQ(0, coloc_trace_start(cpu));
+	sleep(2);
+	ASSERT_EQ(0, coloc_trace_stop());
+	f = coloc_trace_open();
+	ASSERT_NE(NULL, f);
+	read_wakeups(f, online, hog, &w);
+	fclose(f);
+	TH_LOG("class %s: %d of %d wakeups next to normal work ran next; wakeup to run %.0f us on average, %.0f us at most",
+	       class, w.ran_next, w.over_normal,
+	       w.ran_next ? w.wait_sum_us / w.ran_next : 0, w.wait_max_us);
+	ASSERT_GT(w.over_normal, 50);
+	EXPECT_EQ(w.over_normal, w.ran_next);
+}
+
+TEST_F(cpu, woken_class_2_task_runs_next)
+{
+	check_woken_online_runs_next(_metadata, self, "2");
+}
+
+TEST_F(cpu, woken_class_1_task_runs_next)
+{
+	check_woken_online_runs_next(_metadata, self, "1");
+}
+
+/*
  * Offline spinners started pinned, @nr per CPU from @first on; then every
  * task forked so far is allowed on every CPU, and the load balancer alone
  * decides where they go from there. Returns 0 or -1.
@@ -1126,8 +1273,10 @@ TEST_F_TIMEOUT(cpu, hotplug_takes_down_a_cpu_holding_offline_work, 120)
 	ASSERT_GT(spinner(self, on, a), 0);
 	ASSERT_GT(spinner(self, off, b), 0);
 	ASSERT_GT(spinner(self, off, b), 0);
+	/* The spinners start slowly on a debug kernel: wait for the first hold. */
 	holds = stat_of("expel_holds");
-	usleep(300000);
+	for (i = 0; i < 100 && stat_of("expel_holds") == holds; i++)
+		usleep(50000);
 	ASSERT_GT(stat_of("expel_holds"), holds) TH_LOG("nothing held back on CPU %d", b);
 
 	t = now_s();
