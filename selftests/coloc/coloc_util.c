@@ -760,3 +760,50 @@ FILE *coloc_trace_open(void)
 {
 	return fopen(TRACEFS "/trace", "r");
 }
+
+#define KMEMLEAK "/sys/kernel/debug/kmemleak"
+
+/* An object of @pid allocated in an unloaded module's init: counted in *@n. */
+static void kmemleak_count(bool of_pid, bool in_init, bool in_gone_module, int *n)
+{
+	if (of_pid && in_init && in_gone_module)
+		(*n)++;
+}
+
+int coloc_kmemleak_suspects(pid_t pid, int *init_of_pid)
+{
+	bool of_pid = false, in_init = false, in_gone_module = false;
+	char line[512], comm_pid[32];
+	int total = 0;
+	FILE *f;
+
+	*init_of_pid = 0;
+	if (access(KMEMLEAK, F_OK) || coloc_write_str(KMEMLEAK, "scan"))
+		return -1;
+	f = fopen(KMEMLEAK, "r");
+	if (!f)
+		return -1;
+	snprintf(comm_pid, sizeof(comm_pid), ", pid %d,", (int)pid);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "unreferenced object", 19)) {
+			kmemleak_count(of_pid, in_init, in_gone_module, init_of_pid);
+			total++;
+			of_pid = in_init = in_gone_module = false;
+		} else if (strstr(line, "  comm \"")) {
+			of_pid = strstr(line, comm_pid);
+		} else if (strstr(line, " do_init_module+")) {
+			in_init = true;
+		} else if (!strncmp(line, "    0x", 6)) {
+			/* A frame no symbol covers now: in a module since unloaded. */
+			in_gone_module = true;
+		}
+	}
+	kmemleak_count(of_pid, in_init, in_gone_module, init_of_pid);
+	fclose(f);
+	return total;
+}
+
+int coloc_kmemleak_clear(void)
+{
+	return coloc_write_str(KMEMLEAK, "clear");
+}
