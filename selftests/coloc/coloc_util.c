@@ -718,15 +718,22 @@ static int trace_write(const char *file, const char *val)
 	return coloc_write_str(path, val);
 }
 
-static int trace_events(const char *on)
+/* The events being recorded: "subsystem/event", NULL-terminated. */
+static const char *const *trace_recorded;
+
+static int trace_events(const char *const *events, const char *on)
 {
-	if (trace_write("events/sched/sched_wakeup/enable", on) ||
-	    trace_write("events/sched/sched_switch/enable", on))
-		return -1;
+	char file[128];
+
+	for (; events && *events; events++) {
+		snprintf(file, sizeof(file), "events/%s/enable", *events);
+		if (trace_write(file, on))
+			return -1;
+	}
 	return 0;
 }
 
-int coloc_trace_start(int cpu)
+int coloc_trace_start(int cpu, const char *const *events)
 {
 	char mask[32];
 	int fd;
@@ -737,8 +744,12 @@ int coloc_trace_start(int cpu)
 	if (cpu < 0 || cpu >= 64)
 		return -1;
 	snprintf(mask, sizeof(mask), "%llx", 1ULL << cpu);
+	/* "mono": the events' times are CLOCK_MONOTONIC, as user space reads it. */
 	if (trace_write("tracing_on", "0") || trace_write("buffer_size_kb", "4096") ||
-	    trace_write("tracing_cpumask", mask) || trace_events("1"))
+	    trace_write("trace_clock", "mono") || trace_write("tracing_cpumask", mask))
+		return -1;
+	trace_recorded = events;
+	if (trace_events(events, "1"))
 		return -1;
 	/* Opening the buffer for writing with O_TRUNC empties it. */
 	fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -752,7 +763,8 @@ int coloc_trace_stop(void)
 {
 	int ret = trace_write("tracing_on", "0");
 
-	ret |= trace_events("0");
+	ret |= trace_events(trace_recorded, "0");
+	trace_recorded = NULL;
 	return ret ? -1 : 0;
 }
 

@@ -190,12 +190,12 @@ int coloc_dm_linear_create(const char *name, const char *disk, unsigned long lon
 void coloc_dm_remove(const char *name);
 
 /*
- * Scheduler trace events: coloc_trace_start() records the sched_wakeup
- * and sched_switch events of CPU @cpu only, into an emptied buffer, until
- * coloc_trace_stop(). coloc_trace_open() then opens the text of what was
- * recorded. Return 0 or -1 (NULL).
+ * Trace events: coloc_trace_start() records @events ("sched/sched_switch",
+ * NULL-terminated) on CPU @cpu only, into an emptied buffer, with
+ * CLOCK_MONOTONIC times, until coloc_trace_stop(). coloc_trace_open()
+ * then opens the text of what was recorded. Return 0 or -1 (NULL).
  */
-int coloc_trace_start(int cpu);
+int coloc_trace_start(int cpu, const char *const *events);
 int coloc_trace_stop(void);
 FILE *coloc_trace_open(void);
 
