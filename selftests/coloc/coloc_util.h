@@ -199,14 +199,4 @@ int coloc_trace_start(int cpu, const char *const *events);
 int coloc_trace_stop(void);
 FILE *coloc_trace_open(void);
 
-/*
- * kmemleak (debug kernels): scans, then returns how many objects it
- * suspects of leaking, and in *@init_of_pid how many of them process @pid
- * allocated while loading a module that is gone since (do_init_module()
- * and a frame no symbol covers in the allocation's backtrace); -1 without
- * kmemleak. coloc_kmemleak_clear() stops reporting the current suspects.
- */
-int coloc_kmemleak_suspects(pid_t pid, int *init_of_pid);
-int coloc_kmemleak_clear(void);
-
 #endif /* COLOC_UTIL_H */

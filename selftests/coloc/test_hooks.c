@@ -186,30 +186,6 @@ TEST_F(hooks, open_file_across_unload)
 }
 
 /*
- * coloc_leak forgets its registrations, and with them the memory they
- * hold: the kernel removes the registrations when the module goes, but
- * the memory stays leaked, as with any value safe Rust forgets, and
- * kmemleak rightly reports it. On a debug kernel with no suspects before
- * the test, and after it only objects this process allocated in the init
- * of a module now unloaded (coloc_core stays loaded), the suspects are
- * the fixture's: stop reporting them, so that the run fails on any other
- * leak. Waits out kmemleak's minimum age (5 s) first.
- */
-static void forget_fixture_leaks(struct __test_metadata *_metadata, int before)
-{
-	int after, ours;
-
-	if (before < 0)
-		return;
-	sleep(6);
-	after = coloc_kmemleak_suspects(getpid(), &ours);
-	TH_LOG("kmemleak: %d suspects before, %d after, %d allocated loading coloc_leak",
-	       before, after, ours);
-	if (before == 0 && after == ours)
-		EXPECT_EQ(0, coloc_kmemleak_clear());
-}
-
-/*
  * coloc_leak registers its feature, the test hook, memory.coloc_leak and
  * /sys/kernel/coloc/leak/leaked, and drops none of them: safe Rust may
  * leak. When it goes, the kernel removes all four (and logs each), and
@@ -218,10 +194,8 @@ static void forget_fixture_leaks(struct __test_metadata *_metadata, int before)
 TEST_F(hooks, leaked_registrations_go_with_the_module)
 {
 	char root[PATH_MAX], buf[64], *cg, *file;
-	int knob_fd, file_fd, before, ours;
+	int knob_fd, file_fd;
 
-	/* Leaks kmemleak (debug kernels) suspects already: see forget_fixture_leaks(). */
-	before = coloc_kmemleak_suspects(getpid(), &ours);
 	cg = coloc_cg_fresh(root, sizeof(root), "coloc_leak");
 	ASSERT_NE(NULL, cg);
 	file = cg_name(cg, "memory.coloc_leak");
@@ -258,7 +232,6 @@ TEST_F(hooks, leaked_registrations_go_with_the_module)
 	ASSERT_EQ(0, coloc_unload("coloc_leak"));
 	EXPECT_EQ(5, call_hook(5));
 	coloc_cg_remove_tree(cg);
-	forget_fixture_leaks(_metadata, before);
 	free(file);
 	free(cg);
 }
