@@ -27,7 +27,6 @@ SPLATS = [
     (re.compile(r"possible (circular|recursive) locking|inconsistent lock state|"
                 r"INFO: trying to register non-static key|suspicious RCU usage|"
                 r"bad unlock balance|DEBUG_LOCKS_WARN_ON|BUG: sleeping function called"), "lockdep"),
-    (re.compile(r"kmemleak: .*new suspected memory leaks"), "kmemleak"),
     (re.compile(r"Kernel panic"), "panic"),
     (re.compile(r"INFO: task .* blocked for more than"), "hung task"),
     (re.compile(r"rcu: INFO: .*stall"), "RCU stall"),
@@ -79,9 +78,44 @@ def qemu_cmd(args, mode, console, results):
 ALLOWED_TAINT = (1 << 12) | (1 << 13) | (1 << 18)
 
 
-def parse_results(text):
+KMEMLEAK_BARE_FRAME = re.compile(r"^\s+0x[0-9a-f]+$")
+
+
+def fixture_leak(obj):
+    """Whether a kmemleak object (the lines of its report) is memory the
+    coloc_leak fixture forgot on purpose: test_hooks allocated it while
+    loading a module that is gone since (do_init_module() and a frame no
+    symbol covers any more in its backtrace). Forgetting a registration
+    leaks its memory, as any forgotten value does; the kernel's part, which
+    test_hooks checks, is removing the registration."""
+    return (any('comm "test_hooks"' in l for l in obj) and
+            any(" do_init_module+" in l for l in obj) and
+            any(KMEMLEAK_BARE_FRAME.match(l) for l in obj))
+
+
+def kmemleak_problems(lines, fixture_leaked):
+    """The problems in kmemleak's report @lines: every object, but those of
+    the coloc_leak fixture when the console says it left registrations
+    behind (@fixture_leaked)."""
+    objs, other = [], [l for l in lines if l.strip()]
+    for line in lines:
+        if line.startswith("unreferenced object"):
+            objs.append([line])
+        elif objs:
+            objs[-1].append(line)
+    if not objs:
+        return ["kmemleak: " + " | ".join(l.strip() for l in other[:6])] if other else []
+    real = [o for o in objs if not (fixture_leaked and fixture_leak(o))]
+    if not real:
+        return []
+    return [f"kmemleak: {len(real)} objects: " + " | ".join(l.strip() for l in real[0][:6])]
+
+
+def parse_results(text, fixture_leaked=False):
     """Returns a list of (name, status) with status 'pass', 'fail' or 'skip',
-    and a list of problems that are not tied to one test."""
+    and a list of problems that are not tied to one test. @fixture_leaked:
+    the console shows that coloc_leak left registrations behind, whose
+    memory kmemleak then reports (fixture_leak())."""
     tests, problems = [], []
     block, kind, lines = None, None, []
     seen_done = False
@@ -102,8 +136,7 @@ def parse_results(text):
             block = kind = None
             continue
         if line == "COLOC-KMEMLEAK-END" and kind == "KMEMLEAK":
-            if any(l.strip() for l in lines):
-                problems.append("kmemleak: " + " | ".join(l.strip() for l in lines[:6]))
+            problems += kmemleak_problems(lines, fixture_leaked)
             block = kind = None
             continue
         m = re.match(r"^COLOC-TAINT (\d+)$", line)
@@ -246,7 +279,7 @@ def check(args):
             return ""
 
     console, results = read(console_log), read(results_log)
-    tests, problems = parse_results(results)
+    tests, problems = parse_results(results, fixture_leaked="coloc: coloc_leak left " in console)
     if args.host_results:
         tests = host_results(read(args.host_results)) + tests
     problems += missing(tests, args.expect or [])
