@@ -283,8 +283,11 @@ struct fill_report {
 
 /*
  * Starts a filler in @cg that allocates until the zone's free pages are at
- * most @target, giving up @linger seconds after they first dropped below
- * @slow_below (where it may be throttled), or after two minutes. It
+ * most @target and it made at least one allocation itself while they were
+ * below @slow_below (where it may be throttled): free pages move in chunks
+ * as per-CPU lists refill, and can pass the target without the filler's
+ * own allocation meeting the watermark. It gives up @linger seconds after
+ * they first dropped below @slow_below, or after two minutes. It
  * reports through @report and then, with @hold, holds its memory until
  * killed; without, it exits at once, so that nobody else has to allocate
  * below min after it.
@@ -301,6 +304,7 @@ static pid_t start_filler(const char *cg, long target, long slow_below, double l
 	if (pid == 0) {
 		struct fill_report r = { 0 };
 		double start = now_s(), slow = 0;
+		bool allocated_below = false;
 		long stalls = allocstalls();
 		struct coloc_zone z;
 
@@ -312,7 +316,7 @@ static pid_t start_filler(const char *cg, long target, long slow_below, double l
 			long gap = z.free - target, pages;
 			char *p;
 
-			if (gap <= 0) {
+			if (gap <= 0 && allocated_below) {
 				r.reached = 1;
 				break;
 			}
@@ -322,6 +326,7 @@ static pid_t start_filler(const char *cg, long target, long slow_below, double l
 				break;
 			/* Big steps far from the target, single pages close to it. */
 			pages = gap > 8192 ? gap / 2 : gap > 256 ? 32 : 1;
+			allocated_below |= z.free < slow_below;
 			p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 			if (p == MAP_FAILED)
