@@ -202,6 +202,34 @@ def tap_cases(binary, lines):
     return cases
 
 
+def failure_details(text, limit=12):
+    """What each failed selftest case printed ("# " lines since its RUN
+    line), at most @limit lines each: printed last, so that a run's tail
+    says why a case failed, not only that it did."""
+    details, binary, since_run = [], None, []
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        m = re.match(r"^COLOC-TEST-BEGIN (\S+)$", line)
+        if m:
+            binary, since_run = m.group(1), []
+            continue
+        if binary is None:
+            continue
+        if line.startswith("COLOC-TEST-END "):
+            binary = None
+        elif line.startswith("#  RUN "):
+            since_run = []
+        elif line.startswith("#"):
+            since_run.append(line)
+        else:
+            m = TAP_RESULT.match(line)
+            if m and not m.group(1):
+                if m.group(2) == "not ok" and not m.group(5):
+                    details.append((f"{binary}/{m.group(4)}", since_run[-limit:]))
+                since_run = []
+    return details
+
+
 def host_results(text):
     """Results of scripts/host-checks.sh, with the details of failures shown."""
     cases = []
@@ -303,6 +331,8 @@ def check(args):
     if failed:
         tail = console.splitlines()[-40:]
         print("==> last console lines:\n" + "\n".join("    " + l for l in tail))
+    for name, lines in failure_details(results):
+        print(f"==> {name} printed:\n" + "\n".join("    " + l for l in lines))
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -44,6 +44,13 @@ class ParseResults(unittest.TestCase):
             ("coloc/test_core/core.c", "skip"),
         ])
 
+    def test_failed_cases_say_why(self):
+        text = SELFTEST.replace("#  RUN           core.a ...\n",
+                                "#  RUN           core.a ...\n# a: fine\n").replace(
+            "not ok 2 core.b\n", "#  RUN           core.b ...\n# b: 3 of 4\nnot ok 2 core.b\n")
+        self.assertEqual(guest.failure_details(text + "COLOC-DONE\n"),
+                         [("coloc/test_core/core.b", ["# b: 3 of 4"])])
+
     def test_missing_done_is_a_problem(self):
         _, problems = guest.parse_results(KUNIT)
         self.assertIn("the guest did not finish its test run", problems)
