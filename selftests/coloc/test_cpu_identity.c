@@ -661,14 +661,15 @@ struct wakeups_seen {
 };
 
 /*
- * Reads the trace of one CPU: after each wakeup of @online while @normal
- * was running, the first switch to a fair task (a real-time kthread may
- * come first) must be to @online, with at most two scheduler ticks
- * (1 ms apart) in between: the interrupt of the wakeup itself may run the
- * tick's timer, twice if it runs late (a vCPU the host held up); a third
- * tick means that @normal ran on after the wakeup.
+ * Reads the trace of one CPU and adds to @w: after each wakeup of @online
+ * while one of the two spinners @normal ran, the first switch to a fair
+ * task (a real-time kthread may come first) must be to @online, with at
+ * most two scheduler ticks (1 ms apart) in between: the interrupt of the
+ * wakeup itself may run the tick's timer, twice if it runs late (a vCPU
+ * the host held up); a third tick means that normal work ran on after the
+ * wakeup.
  */
-static void read_wakeups(FILE *f, pid_t online, pid_t normal, struct wakeups_seen *w)
+static void read_wakeups(FILE *f, pid_t online, const pid_t normal[2], struct wakeups_seen *w)
 {
 	double at, woke = 0;
 	bool pending = false;
@@ -676,10 +677,10 @@ static void read_wakeups(FILE *f, pid_t online, pid_t normal, struct wakeups_see
 	long curr = -1;
 	int ticks = 0;
 
-	memset(w, 0, sizeof(*w));
 	while (fgets(line, sizeof(line), f)) {
 		if (trace_event(line, "sched_wakeup", &at)) {
-			if (trace_field(line, "pid") == online && curr == normal) {
+			if (trace_field(line, "pid") == online &&
+			    (curr == normal[0] || curr == normal[1])) {
 				pending = true;
 				woke = at;
 				ticks = 0;
@@ -708,10 +709,22 @@ static void read_wakeups(FILE *f, pid_t online, pid_t normal, struct wakeups_see
 
 /*
  * A woken task of class @class next to normal work runs next on its CPU,
- * not merely after a reschedule: the spinner (class 0) is switched
- * straight to the woken task, even though the task has used more than its
- * share (negative lag: its parent group, normal as kubepods is, has a
- * tenth of the spinner's weight). Seen in the order of that CPU's sched_wakeup, sched_switch and tick
+ * not merely after a reschedule: a spinner (class 0) is switched straight
+ * to the woken task, even though the task has used more than its share.
+ * The cgroups are laid out as kubelet's are, with a spinner in a normal
+ * pod beside the online one and one in a system service beside kubepods:
+ *
+ *   kubepods/pods/online	the woken task; pods has a tenth of the
+ *				weight of normal, so the task wakes behind
+ *				its share (negative lag) every time
+ *   kubepods/normal		spinner
+ *   system			spinner
+ *
+ * At the top, kubepods is the running entity whenever the first spinner
+ * runs, so its slice ending at the wakeup must not cost the woken task
+ * its turn to the second spinner.
+ *
+ * Seen in the order of that CPU's sched_wakeup, sched_switch and tick
  * events (read_wakeups()); the time from wakeup to switch is only
  * reported.
  */
@@ -721,39 +734,50 @@ static void check_woken_online_runs_next(struct __test_metadata *_metadata,
 	static const char *const events[] = {
 		"sched/sched_wakeup", "sched/sched_switch", "timer/hrtimer_expire_entry", NULL,
 	};
-	char *pods = add_cg(self, "pods", "0"), *normal = add_cg(self, "normal", "0"), *on;
+	char *kubepods = add_cg(self, "kubepods", "0"), *system = add_cg(self, "system", "0");
+	char *normal, *pods, *on;
 	struct wakeups_seen w;
-	pid_t hog, online;
+	pid_t hogs[2], online;
 	const int cpu = 1;
 	FILE *f;
 
-	ASSERT_NE(NULL, pods);
+	ASSERT_NE(NULL, kubepods);
+	ASSERT_NE(NULL, system);
+	ASSERT_EQ(0, cg_write(kubepods, "cgroup.subtree_control", "+cpu"));
+	normal = add_cg(self, "kubepods/normal", "0");
+	pods = add_cg(self, "kubepods/pods", "0");
 	ASSERT_NE(NULL, normal);
-	/*
-	 * As under kubelet, the online group is below a normal one, which
-	 * competes with the spinner's group; with a tenth of its weight, it
-	 * is behind its share at every wakeup.
-	 */
+	ASSERT_NE(NULL, pods);
 	ASSERT_EQ(0, cg_write(pods, "cgroup.subtree_control", "+cpu"));
 	ASSERT_EQ(0, cg_write(pods, "cpu.weight", "10"));
-	on = add_cg(self, "pods/online", class);
+	on = add_cg(self, "kubepods/pods/online", class);
 	ASSERT_NE(NULL, on);
-	hog = spinner(self, normal, cpu);
-	ASSERT_GT(hog, 0);
+	hogs[0] = spinner(self, normal, cpu);
+	hogs[1] = spinner(self, system, cpu);
+	ASSERT_GT(hogs[0], 0);
+	ASSERT_GT(hogs[1], 0);
 	online = cpu_time_cycler(self, on, cpu, 2000, 1000);
 	ASSERT_GT(online, 0);
 	usleep(300000);
-	ASSERT_EQ(0, coloc_trace_start(cpu, events));
-	sleep(2);
-	ASSERT_EQ(0, coloc_trace_stop());
-	f = coloc_trace_open();
-	ASSERT_NE(NULL, f);
-	read_wakeups(f, online, hog, &w);
-	fclose(f);
+	/*
+	 * How many wakeups land on a spinner in a window depends on how much
+	 * CPU the host gives the guest: trace 2 s windows until there are
+	 * 100 to judge, or 5 windows passed.
+	 */
+	memset(&w, 0, sizeof(w));
+	for (int window = 0; window < 5 && w.over_normal < 100; window++) {
+		ASSERT_EQ(0, coloc_trace_start(cpu, events));
+		sleep(2);
+		ASSERT_EQ(0, coloc_trace_stop());
+		f = coloc_trace_open();
+		ASSERT_NE(NULL, f);
+		read_wakeups(f, online, hogs, &w);
+		fclose(f);
+	}
 	TH_LOG("class %s: %d of %d wakeups next to normal work ran next; wakeup to run %.0f us on average, %.0f us at most",
 	       class, w.ran_next, w.over_normal,
 	       w.ran_next ? w.wait_sum_us / w.ran_next : 0, w.wait_max_us);
-	ASSERT_GT(w.over_normal, 50);
+	ASSERT_GE(w.over_normal, 100);
 	EXPECT_EQ(w.over_normal, w.ran_next);
 }
 
