@@ -733,10 +733,9 @@ static int trace_events(const char *const *events, const char *on)
 	return 0;
 }
 
-int coloc_trace_start(int cpu, const char *const *events)
+int coloc_trace_setup(int cpu, const char *const *events)
 {
 	char mask[32];
-	int fd;
 
 	if (access(TRACEFS "/trace", F_OK) &&
 	    mount("none", TRACEFS, "tracefs", 0, NULL))
@@ -749,10 +748,14 @@ int coloc_trace_start(int cpu, const char *const *events)
 	    trace_write("trace_clock", "mono") || trace_write("tracing_cpumask", mask))
 		return -1;
 	trace_recorded = events;
-	if (trace_events(events, "1"))
-		return -1;
+	return trace_events(events, "1");
+}
+
+int coloc_trace_start(void)
+{
 	/* Opening the buffer for writing with O_TRUNC empties it. */
-	fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+	int fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
 	if (fd < 0)
 		return -1;
 	close(fd);
@@ -761,11 +764,16 @@ int coloc_trace_start(int cpu, const char *const *events)
 
 int coloc_trace_stop(void)
 {
-	int ret = trace_write("tracing_on", "0");
+	return trace_write("tracing_on", "0");
+}
 
-	ret |= trace_events(trace_recorded, "0");
+void coloc_trace_teardown(void)
+{
+	if (!trace_recorded)
+		return;
+	trace_write("tracing_on", "0");
+	trace_events(trace_recorded, "0");
 	trace_recorded = NULL;
-	return ret ? -1 : 0;
 }
 
 FILE *coloc_trace_open(void)

@@ -190,13 +190,20 @@ int coloc_dm_linear_create(const char *name, const char *disk, unsigned long lon
 void coloc_dm_remove(const char *name);
 
 /*
- * Trace events: coloc_trace_start() records @events ("sched/sched_switch",
- * NULL-terminated) on CPU @cpu only, into an emptied buffer, with
- * CLOCK_MONOTONIC times, until coloc_trace_stop(). coloc_trace_open()
- * then opens the text of what was recorded. Return 0 or -1 (NULL).
+ * Trace events: coloc_trace_setup() enables @events ("sched/sched_switch",
+ * NULL-terminated) on CPU @cpu only, with CLOCK_MONOTONIC times, and
+ * coloc_trace_teardown() disables them. Each switches the events' call
+ * sites in kernel text, so both are meant for moments the traced CPU is
+ * quiet (before its workload starts, after it is killed): code patched
+ * under a CPU that runs through it is where a TCG guest was seen to
+ * oops on a breakpoint. Between them, coloc_trace_start() records into
+ * an emptied buffer until coloc_trace_stop(), and coloc_trace_open()
+ * opens the text of what was recorded. Return 0 or -1 (NULL).
  */
-int coloc_trace_start(int cpu, const char *const *events);
+int coloc_trace_setup(int cpu, const char *const *events);
+int coloc_trace_start(void);
 int coloc_trace_stop(void);
+void coloc_trace_teardown(void);
 FILE *coloc_trace_open(void);
 
 #endif /* COLOC_UTIL_H */

@@ -55,6 +55,7 @@ FIXTURE_TEARDOWN(cpu)
 		kill(self->pids[i], SIGKILL);
 		waitpid(self->pids[i], NULL, 0);
 	}
+	coloc_trace_teardown();
 	coloc_cg_remove_tree(self->top);
 	for (i = 0; i < self->nr_cgs; i++)
 		free(self->cgs[i]);
@@ -752,6 +753,7 @@ static void check_woken_online_runs_next(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, cg_write(pods, "cpu.weight", "10"));
 	on = add_cg(self, "kubepods/pods/online", class);
 	ASSERT_NE(NULL, on);
+	ASSERT_EQ(0, coloc_trace_setup(cpu, events));
 	hogs[0] = spinner(self, normal, cpu);
 	hogs[1] = spinner(self, system, cpu);
 	ASSERT_GT(hogs[0], 0);
@@ -766,7 +768,7 @@ static void check_woken_online_runs_next(struct __test_metadata *_metadata,
 	 */
 	memset(&w, 0, sizeof(w));
 	for (int window = 0; window < 5 && w.over_normal < 100; window++) {
-		ASSERT_EQ(0, coloc_trace_start(cpu, events));
+		ASSERT_EQ(0, coloc_trace_start());
 		sleep(2);
 		ASSERT_EQ(0, coloc_trace_stop());
 		f = coloc_trace_open();
