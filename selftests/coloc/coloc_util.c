@@ -234,15 +234,16 @@ pid_t coloc_spinner(const char *cg, int cpu)
 	return pid;
 }
 
-static long long now_us(void)
+static long long clock_us(clockid_t clock)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(clock, &t);
 	return t.tv_sec * 1000000LL + t.tv_nsec / 1000;
 }
 
-pid_t coloc_duty_cycler(const char *cg, int cpu, int busy_us, int idle_us)
+/* Spins for @busy_us by @clock, then sleeps for @idle_us, forever. */
+static pid_t cycler(const char *cg, int cpu, int busy_us, int idle_us, clockid_t clock)
 {
 	pid_t pid = fork();
 
@@ -252,13 +253,23 @@ pid_t coloc_duty_cycler(const char *cg, int cpu, int busy_us, int idle_us)
 		if (enter_pinned(cg, cpu))
 			_exit(1);
 		for (;;) {
-			t0 = now_us();
-			while (now_us() - t0 < busy_us)
+			t0 = clock_us(clock);
+			while (clock_us(clock) - t0 < busy_us)
 				;
 			usleep(idle_us);
 		}
 	}
 	return pid;
+}
+
+pid_t coloc_duty_cycler(const char *cg, int cpu, int busy_us, int idle_us)
+{
+	return cycler(cg, cpu, busy_us, idle_us, CLOCK_MONOTONIC);
+}
+
+pid_t coloc_cpu_time_cycler(const char *cg, int cpu, int busy_us, int idle_us)
+{
+	return cycler(cg, cpu, busy_us, idle_us, CLOCK_THREAD_CPUTIME_ID);
 }
 
 int coloc_wakeups(const char *cg, int cpu, int n, int sleep_us)
@@ -743,9 +754,8 @@ int coloc_trace_setup(int cpu, const char *const *events)
 	if (cpu < 0 || cpu >= 64)
 		return -1;
 	snprintf(mask, sizeof(mask), "%llx", 1ULL << cpu);
-	/* "mono": the events' times are CLOCK_MONOTONIC, as user space reads it. */
 	if (trace_write("tracing_on", "0") || trace_write("buffer_size_kb", "4096") ||
-	    trace_write("trace_clock", "mono") || trace_write("tracing_cpumask", mask))
+	    trace_write("tracing_cpumask", mask))
 		return -1;
 	trace_recorded = events;
 	return trace_events(events, "1");

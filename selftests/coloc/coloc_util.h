@@ -111,6 +111,13 @@ pid_t coloc_spinner(const char *cg, int cpu);
 pid_t coloc_duty_cycler(const char *cg, int cpu, int busy_us, int idle_us);
 
 /*
+ * The same, but it spins for @busy_us of its own CPU time: next to a
+ * spinner it then always wants more than its share, and wakes up with
+ * negative lag (EEVDF alone would let the spinner go on).
+ */
+pid_t coloc_cpu_time_cycler(const char *cg, int cpu, int busy_us, int idle_us);
+
+/*
  * Runs a task in cgroup @cg, pinned to @cpu unless it is -1, that sleeps
  * @sleep_us and wakes up, @n times; returns once it is done: 0, or -1.
  */
@@ -191,12 +198,11 @@ void coloc_dm_remove(const char *name);
 
 /*
  * Trace events: coloc_trace_setup() enables @events ("sched/sched_switch",
- * NULL-terminated) on CPU @cpu only, with CLOCK_MONOTONIC times, and
- * coloc_trace_teardown() disables them. Each switches the events' call
- * sites in kernel text, so both are meant for moments the traced CPU is
- * quiet (before its workload starts, after it is killed): code patched
- * under a CPU that runs through it is where a TCG guest was seen to
- * oops on a breakpoint. Between them, coloc_trace_start() records into
+ * NULL-terminated) on CPU @cpu only, and coloc_trace_teardown() disables
+ * them. Each switches the events' call sites in kernel text, so both are
+ * meant for moments the traced CPU is quiet (before its workload starts,
+ * after it is killed): code patched under a CPU that runs through it is
+ * where a TCG guest was seen to oops on a breakpoint. Between them, coloc_trace_start() records into
  * an emptied buffer until coloc_trace_stop(), and coloc_trace_open()
  * opens the text of what was recorded. Return 0 or -1 (NULL).
  */

@@ -596,38 +596,6 @@ TEST_F(cpu, online_wakes_on_offline_only_cpus)
 	EXPECT_LT(on_busy * 10, wakes);
 }
 
-/*
- * A task on @cpu in @cg that spins for @busy_us of its own CPU time, then
- * sleeps for @idle_us, in a loop; killed at teardown. Run next to a
- * spinner, it wants more than its share, so it wakes up with negative lag:
- * EEVDF alone would let the spinner go on.
- */
-static pid_t cpu_time_cycler(FIXTURE_DATA(cpu) *self, const char *cg, int cpu,
-			     long busy_us, long idle_us)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		struct timespec t;
-		long long t0, t1;
-
-		if (pin_and_enter(cpu, cg))
-			_exit(1);
-		for (;;) {
-			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-			t0 = t.tv_sec * 1000000LL + t.tv_nsec / 1000;
-			do {
-				clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-				t1 = t.tv_sec * 1000000LL + t.tv_nsec / 1000;
-			} while (t1 - t0 < busy_us);
-			usleep(idle_us);
-		}
-	}
-	if (pid > 0)
-		self->pids[self->nr_pids++] = pid;
-	return pid;
-}
-
 /* If @line is a trace record of @event, its time in microseconds. */
 static bool trace_event(const char *line, const char *event, double *us)
 {
@@ -758,8 +726,9 @@ static void check_woken_online_runs_next(struct __test_metadata *_metadata,
 	hogs[1] = spinner(self, system, cpu);
 	ASSERT_GT(hogs[0], 0);
 	ASSERT_GT(hogs[1], 0);
-	online = cpu_time_cycler(self, on, cpu, 2000, 1000);
+	online = coloc_cpu_time_cycler(on, cpu, 2000, 1000);
 	ASSERT_GT(online, 0);
+	self->pids[self->nr_pids++] = online;
 	usleep(300000);
 	/*
 	 * How many wakeups land on a spinner in a window depends on how much
