@@ -202,9 +202,10 @@ void coloc_dm_remove(const char *name);
  * them. Each switches the events' call sites in kernel text, so both are
  * meant for moments the traced CPU is quiet (before its workload starts,
  * after it is killed): code patched under a CPU that runs through it is
- * where a TCG guest was seen to oops on a breakpoint. Between them, coloc_trace_start() records into
- * an emptied buffer until coloc_trace_stop(), and coloc_trace_open()
- * opens the text of what was recorded. Return 0 or -1 (NULL).
+ * where a TCG guest was seen to oops on a breakpoint. Between them,
+ * coloc_trace_start() records into an emptied buffer until
+ * coloc_trace_stop(), and coloc_trace_open() opens the text of what was
+ * recorded. Return 0 or -1 (NULL).
  */
 int coloc_trace_setup(int cpu, const char *const *events);
 int coloc_trace_start(void);
