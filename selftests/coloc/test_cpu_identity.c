@@ -1325,4 +1325,78 @@ TEST_F_TIMEOUT(cpu, hotplug_takes_down_a_cpu_holding_offline_work, 120)
 	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "100"));
 }
 
+/* The CPU task @pid last ran on (field 39 of /proc/PID/stat), or -1. */
+static int last_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	int i, cpu = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (coloc_read(path, buf, sizeof(buf)) < 0)
+		return -1;
+	/* The fields after the command name, which ends at the last ')'. */
+	p = strrchr(buf, ')');
+	for (i = 2; p && i < 39; i++)
+		p = strchr(p + 1, ' ');
+	if (p && sscanf(p + 1, "%d", &cpu) != 1)
+		cpu = -1;
+	return cpu;
+}
+
+/*
+ * A CPU that holds offline work back still takes online work queued
+ * elsewhere. Two class 2 spinners share CPU @a; its sibling @b holds an
+ * offline spinner back and runs its idle task, with its tick stopped.
+ * Once the spinners may run on either CPU, one moves to @b within a
+ * second: @b balances itself as an idle CPU while it holds, and is
+ * brought no offline work. The starvation limit is at its 10 s maximum,
+ * so that no anti-starvation slice lets @b balance as a busy CPU would.
+ */
+TEST_F_TIMEOUT(cpu, online_work_moves_to_a_cpu_holding_offline_work, 120)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1");
+	long holds, u_on;
+	cpu_set_t both;
+	double t;
+	pid_t x, y;
+	int a, b, i;
+
+	/* The guest has two threads per core; without them this tests nothing. */
+	ASSERT_TRUE(smt_pair(&a, &b));
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "10000"));
+	ASSERT_GT(spinner(self, off, b), 0);
+	x = spinner(self, on, a);
+	y = spinner(self, on, a);
+	ASSERT_GT(x, 0);
+	ASSERT_GT(y, 0);
+	/* The spinners start slowly on a debug kernel: wait for the first hold. */
+	holds = stat_of("expel_holds");
+	for (i = 0; i < 100 && stat_of("expel_holds") == holds; i++)
+		usleep(50000);
+	ASSERT_GT(stat_of("expel_holds"), holds) TH_LOG("nothing held back on CPU %d", b);
+	usleep(200000);
+
+	CPU_ZERO(&both);
+	CPU_SET(a, &both);
+	CPU_SET(b, &both);
+	ASSERT_EQ(0, sched_setaffinity(x, sizeof(both), &both));
+	ASSERT_EQ(0, sched_setaffinity(y, sizeof(both), &both));
+	t = now_s();
+	while (now_s() - t < 5 && last_cpu(x) == last_cpu(y))
+		usleep(10000);
+	t = now_s() - t;
+	TH_LOG("online spinners on CPUs %d and %d after %.3f s", last_cpu(x), last_cpu(y), t);
+	ASSERT_NE(last_cpu(x), last_cpu(y));
+	EXPECT_LT(t, 1.0);
+	/* And they stay apart: about two CPUs' worth in 0.5 s, not one shared. */
+	u_on = coloc_cpu_usage_us(on);
+	usleep(500000);
+	u_on = coloc_cpu_usage_us(on) - u_on;
+	TH_LOG("online: %ld us of CPU in 0.5 s", u_on);
+	EXPECT_GT(u_on, 750000);
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "100"));
+}
+
 TEST_HARNESS_MAIN
