@@ -113,10 +113,11 @@ def kmemleak_problems(lines, fixture_leaked):
 
 def parse_results(text, fixture_leaked=False):
     """Returns a list of (name, status) with status 'pass', 'fail' or 'skip',
-    and a list of problems that are not tied to one test. @fixture_leaked:
+    a list of problems that are not tied to one test, and what each failed
+    selftest case printed, as (name, lines) (tap_cases()). @fixture_leaked:
     the console shows that coloc_leak left registrations behind, whose
     memory kmemleak then reports (fixture_leak())."""
-    tests, problems = [], []
+    tests, problems, printed = [], [], []
     block, kind, lines = None, None, []
     seen_done = False
     for raw in text.splitlines():
@@ -151,10 +152,11 @@ def parse_results(text, fixture_leaked=False):
             rc = int(m.group(2))
             if not cases:
                 problems.append(f"{block}: no test results (exit code {rc})")
-            elif rc != 0 and all(s != "fail" for _, s in cases):
+            elif rc != 0 and all(s != "fail" for _, s, _ in cases):
                 problems.append(f"{block}: exit code {rc} though every test passed"
                                 + (" (killed by the time limit)" if rc == 137 else ""))
-            tests += cases
+            tests += [(name, status) for name, status, _ in cases]
+            printed += [(name, out) for name, status, out in cases if status == "fail"]
             block = kind = None
             continue
         m = re.match(r"^COLOC-STRAYS (\S+) (\d+)(.*)$", line)
@@ -171,7 +173,7 @@ def parse_results(text, fixture_leaked=False):
         problems.append(f"{block}: report cut off")
     if not seen_done:
         problems.append("the guest did not finish its test run")
-    return tests, problems
+    return tests, problems, printed
 
 
 def kunit_cases(suite, lines):
@@ -191,43 +193,23 @@ def kunit_cases(suite, lines):
     return cases
 
 
-def tap_cases(binary, lines):
-    """Top-level results of a kselftest harness binary."""
-    cases = []
+def tap_cases(binary, lines, limit=12):
+    """Top-level results of a kselftest harness binary, as (name, status,
+    printed): printed is the last @limit "# " lines since the case's RUN
+    line, so that a run's tail can say why a case failed, not only that
+    it did."""
+    cases, since_run = [], []
     for line in lines:
-        m = TAP_RESULT.match(line)
-        if m and not m.group(1):
-            status = "skip" if m.group(5) else ("pass" if m.group(2) == "ok" else "fail")
-            cases.append((f"{binary}/{m.group(4)}", status))
-    return cases
-
-
-def failure_details(text, limit=12):
-    """What each failed selftest case printed ("# " lines since its RUN
-    line), at most @limit lines each: printed last, so that a run's tail
-    says why a case failed, not only that it did."""
-    details, binary, since_run = [], None, []
-    for raw in text.splitlines():
-        line = raw.rstrip("\r")
-        m = re.match(r"^COLOC-TEST-BEGIN (\S+)$", line)
-        if m:
-            binary, since_run = m.group(1), []
-            continue
-        if binary is None:
-            continue
-        if line.startswith("COLOC-TEST-END "):
-            binary = None
-        elif line.startswith("#  RUN "):
+        if line.startswith("#  RUN "):
             since_run = []
         elif line.startswith("#"):
             since_run.append(line)
-        else:
-            m = TAP_RESULT.match(line)
-            if m and not m.group(1):
-                if m.group(2) == "not ok" and not m.group(5):
-                    details.append((f"{binary}/{m.group(4)}", since_run[-limit:]))
-                since_run = []
-    return details
+        m = TAP_RESULT.match(line)
+        if m and not m.group(1):
+            status = "skip" if m.group(5) else ("pass" if m.group(2) == "ok" else "fail")
+            cases.append((f"{binary}/{m.group(4)}", status, since_run[-limit:]))
+            since_run = []
+    return cases
 
 
 def host_results(text):
@@ -307,7 +289,8 @@ def check(args):
             return ""
 
     console, results = read(console_log), read(results_log)
-    tests, problems = parse_results(results, fixture_leaked="coloc: coloc_leak left " in console)
+    tests, problems, printed = parse_results(results,
+                                             fixture_leaked="coloc: coloc_leak left " in console)
     if args.host_results:
         tests = host_results(read(args.host_results)) + tests
     problems += missing(tests, args.expect or [])
@@ -331,7 +314,7 @@ def check(args):
     if failed:
         tail = console.splitlines()[-40:]
         print("==> last console lines:\n" + "\n".join("    " + l for l in tail))
-    for name, lines in failure_details(results):
+    for name, lines in printed:
         print(f"==> {name} printed:\n" + "\n".join("    " + l for l in lines))
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

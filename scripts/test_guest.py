@@ -34,7 +34,7 @@ COLOC-TEST-END coloc/test_core rc=1
 
 class ParseResults(unittest.TestCase):
     def test_counts_leaf_cases(self):
-        tests, problems = guest.parse_results(KUNIT + SELFTEST + "COLOC-DONE\n")
+        tests, problems, _ = guest.parse_results(KUNIT + SELFTEST + "COLOC-DONE\n")
         self.assertEqual(problems, [])
         self.assertEqual(tests, [
             ("kunit/coloc_hook/coloc_hook_inactive_test", "pass"),
@@ -48,56 +48,56 @@ class ParseResults(unittest.TestCase):
         text = SELFTEST.replace("#  RUN           core.a ...\n",
                                 "#  RUN           core.a ...\n# a: fine\n").replace(
             "not ok 2 core.b\n", "#  RUN           core.b ...\n# b: 3 of 4\nnot ok 2 core.b\n")
-        self.assertEqual(guest.failure_details(text + "COLOC-DONE\n"),
-                         [("coloc/test_core/core.b", ["# b: 3 of 4"])])
+        _, _, printed = guest.parse_results(text + "COLOC-DONE\n")
+        self.assertEqual(printed, [("coloc/test_core/core.b", ["# b: 3 of 4"])])
 
     def test_missing_done_is_a_problem(self):
-        _, problems = guest.parse_results(KUNIT)
+        _, problems, _ = guest.parse_results(KUNIT)
         self.assertIn("the guest did not finish its test run", problems)
 
     def test_cut_off_report(self):
-        _, problems = guest.parse_results("COLOC-TEST-BEGIN coloc/x\nok 1 a\n")
+        _, problems, _ = guest.parse_results("COLOC-TEST-BEGIN coloc/x\nok 1 a\n")
         self.assertTrue(any("cut off" in p for p in problems))
 
     def test_crash_after_passing_tests(self):
         text = "COLOC-TEST-BEGIN coloc/x\nok 1 a\nCOLOC-TEST-END coloc/x rc=137\nCOLOC-DONE\n"
-        _, problems = guest.parse_results(text)
+        _, problems, _ = guest.parse_results(text)
         self.assertTrue(any("exit code 137" in p for p in problems))
 
     def test_strays_are_a_problem(self):
         text = SELFTEST + "COLOC-STRAYS coloc/test_core 2 spin spin\nCOLOC-DONE\n"
-        _, problems = guest.parse_results(text)
+        _, problems, _ = guest.parse_results(text)
         self.assertIn("coloc/test_core: left 2 processes running; killed (spin spin)", problems)
 
     def test_binary_without_results(self):
         text = "COLOC-TEST-BEGIN coloc/x\nCOLOC-TEST-END coloc/x rc=0\nCOLOC-DONE\n"
-        _, problems = guest.parse_results(text)
+        _, problems, _ = guest.parse_results(text)
         self.assertTrue(any("no test results" in p for p in problems))
 
 
     def test_nested_begin_is_cut_off(self):
         text = "COLOC-TEST-BEGIN coloc/x\nok 1 a\nCOLOC-TEST-BEGIN coloc/y\nok 1 b\n" \
                "COLOC-TEST-END coloc/y rc=0\nCOLOC-DONE\n"
-        _, problems = guest.parse_results(text)
+        _, problems, _ = guest.parse_results(text)
         self.assertTrue(any(p.startswith("coloc/x") for p in problems))
 
     def test_empty_kunit_suite(self):
         text = "COLOC-KUNIT-BEGIN s\nKTAP version 1\nCOLOC-KUNIT-END s\nCOLOC-DONE\n"
-        _, problems = guest.parse_results(text)
+        _, problems, _ = guest.parse_results(text)
         self.assertIn("kunit/s: no results", problems)
 
     def test_taint(self):
-        _, ok = guest.parse_results("COLOC-TAINT 12288\nCOLOC-DONE\n")
+        _, ok, _ = guest.parse_results("COLOC-TAINT 12288\nCOLOC-DONE\n")
         self.assertEqual(ok, [])
-        _, bad = guest.parse_results("COLOC-TAINT 12800\nCOLOC-DONE\n")
+        _, bad, _ = guest.parse_results("COLOC-TAINT 12800\nCOLOC-DONE\n")
         self.assertTrue(any("tainted" in p for p in bad))
 
     def test_kmemleak_report(self):
         text = "COLOC-KMEMLEAK-BEGIN\nunreferenced object 0xffff (size 64):\n" \
                "COLOC-KMEMLEAK-END\nCOLOC-DONE\n"
-        _, problems = guest.parse_results(text)
+        _, problems, _ = guest.parse_results(text)
         self.assertTrue(any(p.startswith("kmemleak") for p in problems))
-        _, clean = guest.parse_results("COLOC-KMEMLEAK-BEGIN\nCOLOC-KMEMLEAK-END\nCOLOC-DONE\n")
+        _, clean, _ = guest.parse_results("COLOC-KMEMLEAK-BEGIN\nCOLOC-KMEMLEAK-END\nCOLOC-DONE\n")
         self.assertEqual(clean, [])
 
     LEAK = ["unreferenced object 0xffff8880075b9680 (size 96):",
