@@ -292,6 +292,24 @@ int coloc_wakeups(const char *cg, int cpu, int n, int sleep_us)
 	return 0;
 }
 
+/* The CPU @pid last ran on, from /proc/PID/stat; -1 on error. */
+int coloc_last_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	int field, cpu;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (coloc_read(path, buf, sizeof(buf)) < 0)
+		return -1;
+	/* Fields after the command, which may hold spaces, start at the last ')'. */
+	p = strrchr(buf, ')');
+	for (field = 2; p && field < 39; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%d", &cpu) != 1)
+		return -1;
+	return cpu;
+}
+
 long coloc_cpu_usage_us(const char *cg)
 {
 	return cg_read_key_long((char *)cg, "cpu.stat", "usage_usec ");

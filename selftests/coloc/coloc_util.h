@@ -126,6 +126,9 @@ int coloc_wakeups(const char *cg, int cpu, int n, int sleep_us);
 /* The CPU time of cgroup @cg (cpu.stat usage_usec); -1 if unreadable. */
 long coloc_cpu_usage_us(const char *cg);
 
+/* The CPU @pid last ran on (field 39 of /proc/PID/stat); -1 on error. */
+int coloc_last_cpu(pid_t pid);
+
 /* The number after "@key " in a flat keyed file such as a stat; -1 if missing. */
 long coloc_read_key(const char *path, const char *key);
 

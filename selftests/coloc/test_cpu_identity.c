@@ -1325,24 +1325,6 @@ TEST_F_TIMEOUT(cpu, hotplug_takes_down_a_cpu_holding_offline_work, 120)
 	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "100"));
 }
 
-/* The CPU task @pid last ran on (field 39 of /proc/PID/stat), or -1. */
-static int last_cpu(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	int i, cpu = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (coloc_read(path, buf, sizeof(buf)) < 0)
-		return -1;
-	/* The fields after the command name, which ends at the last ')'. */
-	p = strrchr(buf, ')');
-	for (i = 2; p && i < 39; i++)
-		p = strchr(p + 1, ' ');
-	if (p && sscanf(p + 1, "%d", &cpu) != 1)
-		cpu = -1;
-	return cpu;
-}
-
 /*
  * A CPU that holds offline work back still takes online work queued
  * elsewhere. Two class 2 spinners share CPU @a; its sibling @b holds an
@@ -1384,11 +1366,12 @@ TEST_F_TIMEOUT(cpu, online_work_moves_to_a_cpu_holding_offline_work, 120)
 	ASSERT_EQ(0, sched_setaffinity(x, sizeof(both), &both));
 	ASSERT_EQ(0, sched_setaffinity(y, sizeof(both), &both));
 	t = now_s();
-	while (now_s() - t < 5 && last_cpu(x) == last_cpu(y))
+	while (now_s() - t < 5 && coloc_last_cpu(x) == coloc_last_cpu(y))
 		usleep(10000);
 	t = now_s() - t;
-	TH_LOG("online spinners on CPUs %d and %d after %.3f s", last_cpu(x), last_cpu(y), t);
-	ASSERT_NE(last_cpu(x), last_cpu(y));
+	TH_LOG("online spinners on CPUs %d and %d after %.3f s", coloc_last_cpu(x),
+	       coloc_last_cpu(y), t);
+	ASSERT_NE(coloc_last_cpu(x), coloc_last_cpu(y));
 	EXPECT_LT(t, 1.0);
 	/* And they stay apart: about two CPUs' worth in 0.5 s, not one shared. */
 	u_on = coloc_cpu_usage_us(on);

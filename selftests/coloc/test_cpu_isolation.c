@@ -152,24 +152,6 @@ static pid_t spinner(FIXTURE_DATA(iso) *self, const char *cg, int cpu)
 	return pid;
 }
 
-/* The CPU @pid last ran on, from /proc/PID/stat; -1 on error. */
-static int last_cpu(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	int field, cpu;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (coloc_read(path, buf, sizeof(buf)) < 0)
-		return -1;
-	/* Fields after the command, which may hold spaces, start at the last ')'. */
-	p = strrchr(buf, ')');
-	for (field = 2; p && field < 39; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%d", &cpu) != 1)
-		return -1;
-	return cpu;
-}
-
 /* CPU time of @cg in microseconds over @ms milliseconds. */
 static long usage_over(const char *cg, int ms)
 {
@@ -285,7 +267,7 @@ TEST_F(iso, cap_keeps_offline_off_withdrawn_cpus)
 	capped = usage_over(self->off, 2000);
 	for (j = 0; j < 10; j++) {
 		for (i = first; i < self->nr_pids; i++) {
-			cpu = last_cpu(self->pids[i]);
+			cpu = coloc_last_cpu(self->pids[i]);
 			ASSERT_GE(cpu, 0);
 			wrong += has_cpu(mask, cpu);
 		}
@@ -331,7 +313,7 @@ TEST_F(iso, busy_online_cpu_is_withdrawn_and_given_back)
 		ASSERT_GT(spinner(self, self->off_child, -1), 0);
 	usleep(500000);
 	for (i = 1; i < self->nr_pids; i++)
-		EXPECT_NE(busy, last_cpu(self->pids[i])) TH_LOG("offline spinner %d", i);
+		EXPECT_NE(busy, coloc_last_cpu(self->pids[i])) TH_LOG("offline spinner %d", i);
 
 	kill(on, SIGKILL);
 	waitpid(on, NULL, 0);
