@@ -1382,4 +1382,47 @@ TEST_F_TIMEOUT(cpu, online_work_moves_to_a_cpu_holding_offline_work, 120)
 	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "100"));
 }
 
+/*
+ * The balancer brings a CPU that holds offline work back no more offline
+ * work: it would hold that too. CPU @b holds an offline spinner back next
+ * to a class 2 spinner on its sibling @a; three offline spinners that may
+ * run on @b or on @c, a CPU of another core, stay on @c, though @b now
+ * balances as an idle CPU and counts as one.
+ */
+TEST_F(cpu, holding_cpu_is_brought_no_offline_work)
+{
+	char *on = add_cg(self, "online", "2"), *off = add_cg(self, "offline", "-1");
+	int a, b, c, i, on_b = 0;
+	pid_t hogs[3];
+	cpu_set_t set;
+	long holds;
+
+	/* The guest has two threads per core; without them this tests nothing. */
+	ASSERT_TRUE(smt_pair(&a, &b));
+	ASSERT_NE(NULL, on);
+	ASSERT_NE(NULL, off);
+	for (c = 0; c == a || c == b; c++)
+		;
+	ASSERT_LT(c, sysconf(_SC_NPROCESSORS_ONLN));
+	ASSERT_GT(spinner(self, on, a), 0);
+	ASSERT_GT(spinner(self, off, b), 0);
+	holds = stat_of("expel_holds");
+	for (i = 0; i < 100 && stat_of("expel_holds") == holds; i++)
+		usleep(50000);
+	ASSERT_GT(stat_of("expel_holds"), holds) TH_LOG("nothing held back on CPU %d", b);
+	CPU_ZERO(&set);
+	CPU_SET(b, &set);
+	CPU_SET(c, &set);
+	for (i = 0; i < 3; i++) {
+		hogs[i] = spinner(self, off, c);
+		ASSERT_GT(hogs[i], 0);
+		ASSERT_EQ(0, sched_setaffinity(hogs[i], sizeof(set), &set));
+	}
+	sleep(1);
+	for (i = 0; i < 3; i++)
+		on_b += coloc_last_cpu(hogs[i]) == b;
+	TH_LOG("%d of 3 offline spinners moved to CPU %d, which holds offline work", on_b, b);
+	EXPECT_EQ(0, on_b);
+}
+
 TEST_HARNESS_MAIN
