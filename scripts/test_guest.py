@@ -162,6 +162,16 @@ class Splats(unittest.TestCase):
         ])
         self.assertEqual(len(guest.find_splats(console)), 7)
 
+    def test_detects_lockdep_reports_without_a_known_header(self):
+        for line in ["WARNING: possible irq lock inversion dependency detected",
+                     "WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected",
+                     "WARNING: SOFTIRQ-READ-safe -> SOFTIRQ-READ-unsafe lock order detected",
+                     "WARNING: held lock freed!",
+                     "WARNING: lock held when returning to user space!",
+                     "WARNING: Nested lock was not taken",
+                     "turning off the locking correctness validator."]:
+            self.assertEqual(len(guest.find_splats("[    2.0] " + line + "\n")), 1, line)
+
     def test_quiet_console(self):
         console = "[    0.1] Linux version 6.12.117\n[    1.2] rcu: \tRCU lockdep checking is enabled.\n" \
                   "[    1.8] coloc-guest: power off\n"
@@ -189,6 +199,41 @@ class HostResults(unittest.TestCase):
             ("host/checkpatch/0001.patch", "pass"),
             ("host/rustfmt/kernel", "fail"),
         ])
+
+    def test_checks_with_a_label_count(self):
+        # check-series.sh names the source after the check.
+        text = "ok series/git-am linux-source-6.12.tar.xz\n" \
+               "not ok series/quilt linux-source-6.12.tar.xz\n# Hunk #1 FAILED\n"
+        self.assertEqual(guest.host_results(text), [
+            ("host/series/git-am linux-source-6.12.tar.xz", "pass"),
+            ("host/series/quilt linux-source-6.12.tar.xz", "fail"),
+        ])
+
+    def test_skips_are_skips(self):
+        text = "ok deb/check # SKIP no chroot\nnot ok dist/tarball # skip no xz\n"
+        self.assertEqual(guest.host_results(text), [
+            ("host/deb/check", "skip"),
+            ("host/dist/tarball", "skip"),
+        ])
+
+
+class Closing(unittest.TestCase):
+    def test_skips_counted_apart(self):
+        tests = [("a", "pass"), ("b", "skip"), ("c", "fail"), ("d", "pass")]
+        self.assertEqual(guest.closing_line(tests, ["p"]), "2 passed, 2 failed, 1 skipped")
+
+    def test_no_skips(self):
+        self.assertEqual(guest.closing_line([("a", "pass")], []), "1 passed, 0 failed")
+
+
+class DebugLocks(unittest.TestCase):
+    def test_lockdep_turned_off_is_a_problem(self):
+        _, problems, _ = guest.parse_results("COLOC-DEBUG-LOCKS 0\nCOLOC-DONE\n")
+        self.assertTrue(any("debug_locks" in p for p in problems))
+
+    def test_lockdep_still_on(self):
+        _, problems, _ = guest.parse_results("COLOC-DEBUG-LOCKS 1\nCOLOC-DONE\n")
+        self.assertEqual(problems, [])
 
 
 def run(scen, mode, rep, p99, chunks=100, seconds=None, dist=None):
