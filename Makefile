@@ -3,7 +3,8 @@
 #   make run      build (or reuse) the patched kernel and the modules, boot
 #                 the QEMU guest with the modules loaded and show the knobs
 #   make check    the same build, then every test in the guest; ends with
-#                 "N passed, N failed" and fails if anything did
+#                 "N passed, N failed" (", N skipped" if any test
+#                 skipped) and fails if anything did
 #                 (TESTS='coloc/test_cpu_*': only those selftests)
 #   make bench    the benchmark scenarios, alone / stock / coloc, in one boot
 #   make check-debug  every test on the debug kernel (about an hour)

@@ -5,8 +5,9 @@ check: the guest runs every KUnit suite and selftest and reports on its
 second serial port. A test passes if its KTAP/TAP line says ok (or SKIP);
 the run fails on any failed test, a selftest binary that exits non-zero or
 is killed, a missing report, a kernel splat on the console (BUG, WARNING,
-Oops, KASAN, lockdep, kmemleak, panic) or a timeout. The last line printed
-is 'N passed, N failed'.
+Oops, KASAN, lockdep, kmemleak, panic), lockdep turning itself off, or a
+timeout. The last line printed is 'N passed, N failed', then ', N skipped'
+if any test was skipped.
 
 run: the guest loads the modules and shows the knobs; with a terminal on
 stdin it then gives a shell on the console.
@@ -26,7 +27,11 @@ SPLATS = [
     (re.compile(r"UBSAN: "), "UBSAN"),
     (re.compile(r"possible (circular|recursive) locking|inconsistent lock state|"
                 r"INFO: trying to register non-static key|suspicious RCU usage|"
-                r"bad unlock balance|DEBUG_LOCKS_WARN_ON|BUG: sleeping function called"), "lockdep"),
+                r"bad unlock balance|DEBUG_LOCKS_WARN_ON|BUG: sleeping function called|"
+                r"possible irq lock inversion|IRQ-(READ-)?safe -> \w*IRQ-(READ-)?unsafe|"
+                r"held lock freed|lock held when returning to user space|"
+                r"[Nn]ested lock was not taken|"
+                r"turning off the locking correctness validator"), "lockdep"),
     (re.compile(r"Kernel panic"), "panic"),
     (re.compile(r"INFO: task .* blocked for more than"), "hung task"),
     (re.compile(r"rcu: INFO: .*stall"), "RCU stall"),
@@ -140,6 +145,12 @@ def parse_results(text, fixture_leaked=False):
             problems += kmemleak_problems(lines, fixture_leaked)
             block = kind = None
             continue
+        m = re.match(r"^COLOC-DEBUG-LOCKS (\d+)$", line)
+        if m:
+            if m.group(1) == "0":
+                problems.append("lockdep turned itself off (debug_locks 0): "
+                                "a report on the console says why")
+            continue
         m = re.match(r"^COLOC-TAINT (\d+)$", line)
         if m:
             taint = int(m.group(1))
@@ -213,15 +224,27 @@ def tap_cases(binary, lines, limit=12):
 
 
 def host_results(text):
-    """Results of scripts/host-checks.sh, with the details of failures shown."""
+    """Results of scripts/host-checks.sh, with the details of failures shown.
+    A check's name may go on after a space ("ok series/git-am SOURCE");
+    "# SKIP" ends it and makes the check a skip."""
     cases = []
     for line in text.splitlines():
-        m = re.match(r"^(not ok|ok) (\S+)$", line)
+        m = re.match(r"^(not ok|ok) (\S.*?)(?:\s+#\s*(SKIP|skip)\b.*)?\s*$", line)
         if m:
-            cases.append((f"host/{m.group(2)}", "pass" if m.group(1) == "ok" else "fail"))
+            status = "skip" if m.group(3) else ("pass" if m.group(1) == "ok" else "fail")
+            cases.append((f"host/{m.group(2)}", status))
         elif line.startswith("#") and cases and cases[-1][1] == "fail":
             print(line)
     return cases
+
+
+def closing_line(tests, problems):
+    """'N passed, N failed' and, if any were, ', N skipped': a problem
+    not tied to one test counts as a failure."""
+    passed = sum(1 for _, s in tests if s == "pass")
+    skipped = sum(1 for _, s in tests if s == "skip")
+    failed = sum(1 for _, s in tests if s == "fail") + len(problems)
+    return f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
 
 
 def missing(tests, expected):
@@ -306,7 +329,6 @@ def check(args):
             print(f"{label} {name}")
     for p in problems:
         print(f"not ok {p}")
-    passed = sum(1 for _, s in tests if s in ("pass", "skip"))
     skipped = sum(1 for _, s in tests if s == "skip")
     failed = sum(1 for _, s in tests if s == "fail") + len(problems)
     print(f"==> guest ran {elapsed:.0f} s; {len(tests)} test cases, {skipped} skipped, "
@@ -316,7 +338,7 @@ def check(args):
         print("==> last console lines:\n" + "\n".join("    " + l for l in tail))
     for name, lines in printed:
         print(f"==> {name} printed:\n" + "\n".join("    " + l for l in lines))
-    print(f"{passed} passed, {failed} failed")
+    print(closing_line(tests, problems))
     return 1 if failed else 0
 
 
