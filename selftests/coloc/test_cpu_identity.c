@@ -1387,7 +1387,8 @@ TEST_F_TIMEOUT(cpu, online_work_moves_to_a_cpu_holding_offline_work, 120)
  * work: it would hold that too. CPU @b holds an offline spinner back next
  * to a class 2 spinner on its sibling @a; three offline spinners that may
  * run on @b or on @c, a CPU of another core, stay on @c, though @b now
- * balances as an idle CPU and counts as one.
+ * balances as an idle CPU and counts as one. The starvation limit is at
+ * 10 s, so that @b holds throughout and never balances as a busy CPU.
  */
 TEST_F(cpu, holding_cpu_is_brought_no_offline_work)
 {
@@ -1404,6 +1405,7 @@ TEST_F(cpu, holding_cpu_is_brought_no_offline_work)
 	for (c = 0; c == a || c == b; c++)
 		;
 	ASSERT_LT(c, sysconf(_SC_NPROCESSORS_ONLN));
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "10000"));
 	ASSERT_GT(spinner(self, on, a), 0);
 	ASSERT_GT(spinner(self, off, b), 0);
 	holds = stat_of("expel_holds");
@@ -1423,6 +1425,7 @@ TEST_F(cpu, holding_cpu_is_brought_no_offline_work)
 		on_b += coloc_last_cpu(hogs[i]) == b;
 	TH_LOG("%d of 3 offline spinners moved to CPU %d, which holds offline work", on_b, b);
 	EXPECT_EQ(0, on_b);
+	ASSERT_EQ(0, coloc_write_str(CPU_SYSFS "/starvation_limit_ms", "100"));
 }
 
 TEST_HARNESS_MAIN
