@@ -27,6 +27,10 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 tree_create +cpu
 on=$(cg_online)
 off=$(cg_offline)
+# shellcheck disable=SC2046
+plan cpu $(wanted_modes alone batch stock coloc_bvt1 coloc coloc_iso)
+# shellcheck disable=SC2046
+plan cpu_busy $(wanted_modes alone batch stock coloc_bvt1 coloc)
 
 # online SCENARIO: its online workload, in online's cgroup.
 online() {
@@ -86,7 +90,7 @@ while [ $r -le "$reps" ]; do
 	for scen in cpu cpu_busy; do
 		hogs=$ncpu
 		[ $scen = cpu_busy ] && hogs=$((4 * ncpu))
-		rmmod coloc_cpu 2>/dev/null
+		unload coloc_cpu
 		if wanted alone; then
 			out=$(online $scen); rc=$?
 			report $scen alone $r "$out" $rc
@@ -102,7 +106,7 @@ while [ $r -le "$reps" ]; do
 
 		wanted stock && co_located stock
 
-		insmod $MODDIR/coloc_cpu.ko
+		load coloc_cpu
 		# Class 1: preemption and placement, without the SMT expeller.
 		cpu_classes 1
 		wanted coloc_bvt1 && co_located coloc_bvt1
@@ -111,10 +115,10 @@ while [ $r -le "$reps" ]; do
 		if [ $scen = cpu ] && wanted coloc_iso; then
 			# Dynamic isolation on top: offline work kept to half the
 			# CPUs (the controller withdraws the one online uses most).
-			echo 50 > /sys/kernel/coloc/cpu/offline_cpus_pct
+			knob /sys/kernel/coloc/cpu/offline_cpus_pct 50
 			co_located coloc_iso
 		fi
-		rmmod coloc_cpu
+		unload coloc_cpu
 	done
 	r=$((r + 1))
 done

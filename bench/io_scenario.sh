@@ -25,6 +25,7 @@ devno=$(nullb_create coloc_bench size=4096 irqmode=2 completion_nsec=1000000 hw_
 tree_create +io
 on=$(cg_online)
 off=$(cg_offline)
+plan io alone batch stock coloc batch_coloc
 
 online() { in_cgroup "$on" "$B/fio_randread $IO_DISK $secs"; }
 
@@ -44,24 +45,24 @@ batch() {
 
 configure() {
 	io_classes "$devno" "$TARGET_US"
-	echo ${MAX_DELAY_MS:-1000} > /sys/kernel/coloc/io/max_delay_ms
+	knob /sys/kernel/coloc/io/max_delay_ms "${MAX_DELAY_MS:-1000}"
 }
 
 r=1
 while [ $r -le "$reps" ]; do
-	rmmod coloc_io 2>/dev/null
+	unload coloc_io
 	out=$(online); rc=$?
 	report io alone $r "$out" $rc
 	batch batch
 	co_located stock
 
-	insmod $MODDIR/coloc_io.ko
+	load coloc_io
 	configure
 	co_located coloc
 	echo "coloc_io after coloc: $(cat /sys/kernel/coloc/io/stat) | online $(cat "$CG/$on/io.coloc_stat") | offline $(cat "$CG/$off/io.coloc_stat")" > /dev/console
 	batch batch_coloc
 	echo "coloc_io: $(cat /sys/kernel/coloc/io/stat)" > /dev/console
-	rmmod coloc_io
+	unload coloc_io
 	r=$((r + 1))
 done
 nullb_remove coloc_bench

@@ -12,6 +12,60 @@ fi
 
 # wanted MODE: true if MODE is to run (bench.py --modes, default all).
 wanted() { case ",${BENCH_MODES:-$1}," in *",$1,"*) return 0 ;; esac; return 1; }
+# wanted_modes MODE...: those of the MODEs that are to run.
+wanted_modes() { for _mode in "$@"; do wanted "$_mode" && echo "$_mode"; done; }
+
+# plan SCENARIO MODE...: the rows a scenario will report, one per MODE in
+# each of its $reps repetitions. scripts/bench.py rejects the boot unless
+# each of them came back exactly once, and no other.
+plan() {
+	_scen=$1
+	shift
+	_modes=$(printf '"%s", ' "$@")
+	echo "BENCH-PLAN {\"scenario\": \"$_scen\", \"reps\": $reps, \"modes\": [${_modes%, }]}"
+}
+
+# Setup that cannot fail silently. knob FILE VALUE writes VALUE and reads
+# it back (a keyed file, VALUE "KEY k=v...": the line of KEY must hold
+# each word of VALUE); load MODULE and unload MODULE... insert and remove
+# modules. Every failure, a write refused, a value that reads back
+# otherwise, a module that does not load or stays loaded, goes into
+# $SETUP_ERRORS, reported with every later row: scripts/bench.py rejects
+# the boot. Each knob as read back goes into $KNOBS, reported with every
+# row until the modules are unloaded (so a co-located row records the
+# values it ran with).
+SETUP_ERRORS=
+KNOBS=
+
+# json_str TEXT...: TEXT with what JSON strings cannot hold taken out.
+json_str() { printf '%s' "$*" | tr -d '"\\' | tr '\t\n' '  '; }
+setup_error() { SETUP_ERRORS="$SETUP_ERRORS${SETUP_ERRORS:+, }\"$(json_str "$@")\""; }
+
+knob() {
+	if ! echo "$2" 2>/dev/null > "$1"; then
+		setup_error "$1: writing '$2' failed"
+		return 1
+	fi
+	_key=${2%% *}
+	if [ "$_key" = "$2" ]; then _got=$(cat "$1"); else _got=$(grep "^$_key " "$1"); fi
+	for _w in $2; do
+		case " $_got " in
+		*" $_w "*) ;;
+		*) setup_error "$1: wrote '$2', reads '$_got'"; break ;;
+		esac
+	done
+	KNOBS="$KNOBS${KNOBS:+, }\"$(json_str "${1#"$CG"/}")\": \"$(json_str "$_got")\""
+}
+
+load() { insmod "$MODDIR/$1.ko" || setup_error "insmod $1 failed"; }
+
+unload() {
+	for _mod in "$@"; do
+		rmmod "$_mod" 2>/dev/null
+		! grep -q "^$_mod " /proc/modules || setup_error "$_mod still loaded after rmmod"
+	done
+	KNOBS=
+}
 
 # The cgroup layout (bench.py --layout, coloc.bench_layout= on the guest's
 # command line; BENCH_LAYOUT overrides it when a scenario is run by hand):
@@ -89,16 +143,16 @@ offline_cgs() { [ "${has_offline:-1}" = 0 ] || echo "$@"; }
 # pod and its container (online CLASS, offline -1).
 cpu_classes() {
 	if [ "$LAYOUT" = flat ]; then
-		for d in $(offline_cgs offline); do echo -1 > $CG/$d/cpu.bvt_warp_ns; done
-		echo "$1" > $CG/online/cpu.bvt_warp_ns
+		for d in $(offline_cgs offline); do knob $CG/$d/cpu.bvt_warp_ns -1; done
+		knob $CG/online/cpu.bvt_warp_ns "$1"
 		return
 	fi
-	echo 1 > /proc/sys/kernel/sched_group_identity_enabled
-	echo 0 > $CG/$KUBEPODS/cpu.bvt_warp_ns
-	echo "$1" > $CG/$LS_QOS/cpu.bvt_warp_ns
-	echo -1 > $CG/$BE_QOS/cpu.bvt_warp_ns
-	for d in $LS_POD "$(cg_online)"; do echo "$1" > "$CG/$d/cpu.bvt_warp_ns"; done
-	for d in $(offline_cgs $BE_POD "$(cg_offline)"); do echo -1 > "$CG/$d/cpu.bvt_warp_ns"; done
+	knob /proc/sys/kernel/sched_group_identity_enabled 1
+	knob $CG/$KUBEPODS/cpu.bvt_warp_ns 0
+	knob $CG/$LS_QOS/cpu.bvt_warp_ns "$1"
+	knob $CG/$BE_QOS/cpu.bvt_warp_ns -1
+	for d in $LS_POD "$(cg_online)"; do knob "$CG/$d/cpu.bvt_warp_ns" "$1"; done
+	for d in $(offline_cgs $BE_POD "$(cg_offline)"); do knob "$CG/$d/cpu.bvt_warp_ns" -1; done
 }
 
 # mem_qos (coloc_mem loaded): online memory.priority 12 and
@@ -111,31 +165,31 @@ cpu_classes() {
 # offline; the watermarks do nothing without a memory limit, and the
 # scenarios set none).
 mem_qos() {
-	echo 1 > $CG/memory.use_priority_oom
+	knob $CG/memory.use_priority_oom 1
 	if [ "$LAYOUT" = flat ]; then
-		echo 12 > $CG/online/memory.priority
-		echo 0 > $CG/offline/memory.priority
-		echo -25 > $CG/online/memory.wmark_min_adj
-		echo 50 > $CG/offline/memory.wmark_min_adj
+		knob $CG/online/memory.priority 12
+		knob $CG/offline/memory.priority 0
+		knob $CG/online/memory.wmark_min_adj -25
+		knob $CG/offline/memory.wmark_min_adj 50
 		return
 	fi
-	for d in $KUBEPODS $LS_QOS $BE_QOS; do echo 1 > $CG/$d/memory.use_priority_oom; done
-	echo 12 > $CG/$LS_QOS/memory.priority
-	echo 0 > $CG/$BE_QOS/memory.priority
+	for d in $KUBEPODS $LS_QOS $BE_QOS; do knob $CG/$d/memory.use_priority_oom 1; done
+	knob $CG/$LS_QOS/memory.priority 12
+	knob $CG/$BE_QOS/memory.priority 0
 	for d in $LS_POD "$(cg_online)" $BE_POD "$(cg_offline)"; do
-		echo 95 > "$CG/$d/memory.wmark_ratio"
-		echo 20 > "$CG/$d/memory.wmark_scale_factor"
+		knob "$CG/$d/memory.wmark_ratio" 95
+		knob "$CG/$d/memory.wmark_scale_factor" 20
 	done
-	for d in $LS_POD "$(cg_online)"; do echo -25 > "$CG/$d/memory.wmark_min_adj"; done
-	for d in $BE_POD "$(cg_offline)"; do echo 50 > "$CG/$d/memory.wmark_min_adj"; done
+	for d in $LS_POD "$(cg_online)"; do knob "$CG/$d/memory.wmark_min_adj" -25; done
+	for d in $BE_POD "$(cg_offline)"; do knob "$CG/$d/memory.wmark_min_adj" 50; done
 }
 
 # mem_qos_off: priority OOM off again (the other values are ignored once
 # coloc_mem is unloaded).
 mem_qos_off() {
-	echo 0 > $CG/memory.use_priority_oom
+	knob $CG/memory.use_priority_oom 0
 	if [ "$LAYOUT" = node ]; then
-		for d in $KUBEPODS $LS_QOS $BE_QOS; do echo 0 > $CG/$d/memory.use_priority_oom; done
+		for d in $KUBEPODS $LS_QOS $BE_QOS; do knob $CG/$d/memory.use_priority_oom 0; done
 	fi
 }
 
@@ -148,14 +202,14 @@ mem_qos_off() {
 # and containers offline.
 io_classes() {
 	if [ "$LAYOUT" = flat ]; then
-		echo "$1 class=online target=$2" > $CG/online/io.coloc
-		for d in $(offline_cgs offline); do echo "$1 class=offline" > $CG/$d/io.coloc; done
+		knob $CG/online/io.coloc "$1 class=online target=$2"
+		for d in $(offline_cgs offline); do knob $CG/$d/io.coloc "$1 class=offline"; done
 		return
 	fi
 	for d in $KUBEPODS $LS_QOS $LS_POD "$(cg_online)"; do
-		echo "$1 class=online target=$2" > "$CG/$d/io.coloc"
+		knob "$CG/$d/io.coloc" "$1 class=online target=$2"
 	done
-	echo "$1 class=offline" > $CG/$BE_QOS/io.coloc
+	knob $CG/$BE_QOS/io.coloc "$1 class=offline"
 }
 
 # in_cgroup CGROUP CMD...: run CMD (a shell word list) in /CGROUP.
@@ -278,5 +332,5 @@ report() {
 	extra=
 	[ -n "${8:-}" ] && extra=", \"seconds\": $8"
 	[ -n "${9:-}" ] && extra="$extra, $9"
-	echo "BENCH {\"scenario\": \"$1\", \"mode\": \"$2\", \"layout\": \"$LAYOUT\", \"rep\": $3, \"exit\": $5, \"online_oom_kills\": ${7:-0}, \"offline_work\": ${6:-0}$extra, \"online\": $online}"
+	echo "BENCH {\"scenario\": \"$1\", \"mode\": \"$2\", \"layout\": \"$LAYOUT\", \"rep\": $3, \"exit\": $5, \"online_oom_kills\": ${7:-0}, \"offline_work\": ${6:-0}$extra, \"knobs\": {$KNOBS}, \"setup_errors\": [$SETUP_ERRORS], \"online\": $online}"
 }

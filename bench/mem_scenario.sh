@@ -35,8 +35,9 @@ NR_HOGS=5
 
 tree_create
 on=$(cg_online)
+plan memory alone stock coloc
 off=$(cg_offline)
-echo 1 > "$CG/$(cg_offline_qos)/cpu.idle"
+knob "$CG/$(cg_offline_qos)/cpu.idle" 1
 
 # wmarks: the min and low watermarks summed over the zones.
 wmarks() {
@@ -47,8 +48,8 @@ echo "memory: kernel's watermarks: $(wmarks)"
 old_min_free=$(cat /proc/sys/vm/min_free_kbytes)
 old_scale=$(cat /proc/sys/vm/watermark_scale_factor)
 total_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-echo $((total_kb / 100)) > /proc/sys/vm/min_free_kbytes
-echo 150 > /proc/sys/vm/watermark_scale_factor
+knob /proc/sys/vm/min_free_kbytes $((total_kb / 100))
+knob /proc/sys/vm/watermark_scale_factor 150
 echo "memory: watermarks with Koordinator's settings: $(wmarks)"
 
 # memory_stall CGROUP: its tasks' memory stall so far (PSI "some"), in us.
@@ -73,16 +74,16 @@ r=1
 while [ $r -le "$reps" ]; do
 	run_online alone
 
-	rmmod coloc_mem 2>/dev/null
+	unload coloc_mem
 	mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
 	run_online stock
 
-	insmod $MODDIR/coloc_mem.ko
+	load coloc_mem
 	mem_qos
 	mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
 	run_online coloc
 	mem_qos_off
-	rmmod coloc_mem
+	unload coloc_mem
 	r=$((r + 1))
 done
 echo "$old_min_free" > /proc/sys/vm/min_free_kbytes

@@ -26,6 +26,7 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 devno=$(nullb_create coloc_mixed size=4096 irqmode=2 completion_nsec=1000000 hw_queue_depth=4)
 tree_create "+cpu +io +memory"
 on=$(cg_online)
+for s in mixed_cpu mixed_io mixed_mem; do plan $s alone stock coloc; done
 off=$(cg_offline)
 mkdir -p /tmp/mixed
 
@@ -65,20 +66,20 @@ run() {
 
 r=1
 while [ $r -le "$reps" ]; do
-	rmmod coloc_cpu coloc_io coloc_mem 2>/dev/null
+	unload coloc_cpu coloc_io coloc_mem
 	run alone
 	run stock
 
-	insmod $MODDIR/coloc_cpu.ko
-	insmod $MODDIR/coloc_io.ko
-	insmod $MODDIR/coloc_mem.ko
+	load coloc_cpu
+	load coloc_io
+	load coloc_mem
 	cpu_classes 2
 	io_classes "$devno" 1300
-	echo 1000 > /sys/kernel/coloc/io/max_delay_ms
+	knob /sys/kernel/coloc/io/max_delay_ms 1000
 	mem_qos
 	run coloc
 	mem_qos_off
-	rmmod coloc_cpu coloc_io coloc_mem
+	unload coloc_cpu coloc_io coloc_mem
 	r=$((r + 1))
 done
 nullb_remove coloc_mixed

@@ -32,6 +32,13 @@ case "$(uname -r)" in *-unpatched) unpatched=1 ;; *) unpatched=0 ;; esac
 devno=$(nullb_create coloc_fast irqmode=0 hw_queue_depth=64)
 tree_create "+io +cpu" online
 on=$(cg_online)
+if [ $unpatched = 1 ]; then
+	plan overhead_io unpatched
+	plan overhead_sched unpatched
+else
+	plan overhead_io alone coloc_idle coloc
+	plan overhead_sched alone coloc_idle coloc
+fi
 
 io_run() { in_cgroup "$on" "$B/fio_randread $DISK $secs"; }
 
@@ -57,17 +64,17 @@ while [ $r -le "$reps" ]; do
 		r=$((r + 1))
 		continue
 	fi
-	rmmod coloc_io coloc_cpu 2>/dev/null
+	unload coloc_io coloc_cpu
 	run alone
 
-	insmod $MODDIR/coloc_io.ko
-	insmod $MODDIR/coloc_cpu.ko
+	load coloc_io
+	load coloc_cpu
 	run coloc_idle
 
 	io_classes "$devno" 10000000
 	cpu_classes 2
 	run coloc
-	rmmod coloc_io coloc_cpu
+	unload coloc_io coloc_cpu
 	r=$((r + 1))
 done
 nullb_remove coloc_fast

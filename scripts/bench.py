@@ -149,6 +149,58 @@ def boot(args, kernel, only, skip, icount, results_log, console_log, layout):
             sys.exit(f"bench: the guest ran longer than {args.timeout} s")
 
 
+def boot_problems(results, console, smp):
+    """Why the results of one benchmark boot cannot be used, as a list:
+    the guest did not print its end marker (COLOC-DONE); the console shows
+    a splat or too few CPUs; a scenario script (BENCH-SCRIPT) planned no
+    rows; a row the scripts planned (BENCH-PLAN, one per mode and
+    repetition) did not come back exactly once, or one came back
+    unplanned; a row carries a setup error (bench/lib.sh: a knob that
+    did not take, a module that did not load or unload); a line does not
+    parse."""
+    problems, planned, got, setup = [], set(), {}, {}
+    lines = [l.rstrip("\r") for l in results.splitlines()]
+    if "COLOC-DONE" not in lines:
+        problems.append("the guest did not finish the scenarios (no COLOC-DONE)")
+    script = None
+    for line in lines + ["BENCH-SCRIPT"]:
+        tag, _, body = line.partition(" ")
+        if tag == "BENCH-SCRIPT":
+            if script:
+                problems.append(f"{script} planned no rows (it stopped early?)")
+            script = body
+            continue
+        if tag not in ("BENCH", "BENCH-PLAN"):
+            continue
+        try:
+            r = json.loads(body)
+            if tag == "BENCH-PLAN":
+                planned |= {(r["scenario"], m, rep) for m in r["modes"]
+                            for rep in range(1, r["reps"] + 1)}
+            else:
+                key = (r["scenario"], r["mode"], r["rep"])
+        except (ValueError, KeyError, TypeError) as e:
+            problems.append(f"unreadable {tag} line ({e!r}): {line[:120]}")
+            continue
+        if tag == "BENCH-PLAN":
+            script = None
+            continue
+        got[key] = got.get(key, 0) + 1
+        for e in r.get("setup_errors", []):
+            setup.setdefault(e, key)
+    for e, (scen, mode, rep) in setup.items():
+        problems.append(f"setup error, from {scen} {mode} rep {rep} on: {e}")
+    for scen, mode, rep in sorted(planned | set(got)):
+        n = got.get((scen, mode, rep), 0)
+        if (scen, mode, rep) not in planned:
+            problems.append(f"{scen} {mode} rep {rep}: reported, but not planned")
+        elif n != 1:
+            problems.append(f"{scen} {mode} rep {rep}: reported {n} times, planned once")
+    problems += [f"console: {s}" for s in guest.find_splats(console)]
+    problems += guest.cpu_problems(console, smp)
+    return problems
+
+
 def pooled_pct(rs, pcts):
     """The @pcts percentiles (us) of the online latencies of the runs @rs
     taken together, from their histograms: the smallest bucket whose
@@ -516,8 +568,15 @@ def main():
               f"{layout} layout): {kernel}", flush=True)
         console_log, results_log = guest.fresh_logs(folder)
         boot(args, kernel, only, skip, icount, results_log, console_log, layout)
-        with open(results_log, errors="replace") as f:
-            these = [json.loads(l[6:]) for l in f if l.startswith("BENCH ")]
+        with open(results_log, errors="replace") as f, \
+                open(console_log, errors="replace") as c:
+            text = f.read()
+            problems = boot_problems(text, c.read(), args.smp)
+        if problems:
+            for p in problems:
+                print(f"bench: {p}", file=sys.stderr)
+            sys.exit(f"bench: the boot in {folder} is rejected (logs there)")
+        these = [json.loads(l[6:]) for l in text.splitlines() if l.startswith("BENCH ")]
         for r in these:
             r["clock"] = "icount" if icount else "realtime"
             # The guest reports its layout (bench/lib.sh); one that does not
@@ -532,10 +591,6 @@ def main():
                 r["append"] = args.append
         if not these:
             sys.exit("bench: no results (see " + console_log + ")")
-        with open(console_log, errors="replace") as f:
-            cpus = guest.cpu_problems(f.read(), args.smp)
-        if cpus:
-            sys.exit("bench: " + cpus[0])
         runs += these
     report(runs, args.out)
 

@@ -2,6 +2,7 @@
 """Unit tests of the result parser in guest.py (a runner that cannot see a
 failure would make every test pass) and of the benchmark summary in
 bench.py (a wrong ratio would be reported as a result)."""
+import json
 import os
 import sys
 import tempfile
@@ -328,6 +329,68 @@ class BenchSummary(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             self.assertFalse(bench.dist_svg("overhead_io", [run("overhead_io", "alone", 1, 7)],
                                             os.path.join(d, "x.svg")))
+
+
+def bench_boot(*rows, plans=(("cpu", ["alone", "coloc"], 2),), done=True, script="cpu"):
+    """A results log: the script's marker, its plans, @rows as (scenario,
+    mode, rep[, setup errors]), then COLOC-DONE if @done."""
+    lines = [f"BENCH-SCRIPT {script}"]
+    lines += ["BENCH-PLAN " + json.dumps({"scenario": s, "modes": m, "reps": n})
+              for s, m, n in plans]
+    for r in rows:
+        lines.append("BENCH " + json.dumps({"scenario": r[0], "mode": r[1], "rep": r[2],
+                                            "setup_errors": r[3] if len(r) > 3 else [],
+                                            "online": {}}))
+    if done:
+        lines.append("COLOC-DONE")
+    return "\n".join(lines) + "\n"
+
+
+BOOTED = "smp: Brought up 1 node, 2 CPUs\n"
+FULL = [("cpu", m, r) for r in (1, 2) for m in ("alone", "coloc")]
+
+
+class BenchBoot(unittest.TestCase):
+    def problems(self, results, console=BOOTED):
+        return bench.boot_problems(results, console, "2,sockets=1,cores=1,threads=2")
+
+    def test_complete_boot(self):
+        self.assertEqual(self.problems(bench_boot(*FULL)), [])
+
+    def test_no_end_marker(self):
+        p = self.problems(bench_boot(*FULL, done=False))
+        self.assertEqual(len(p), 1)
+        self.assertIn("COLOC-DONE", p[0])
+
+    def test_missing_duplicate_and_unplanned_rows(self):
+        rows = FULL[:3] + [FULL[0], ("cpu", "stock", 1)]
+        p = self.problems(bench_boot(*rows))
+        self.assertIn("cpu coloc rep 2: reported 0 times, planned once", p)
+        self.assertIn("cpu alone rep 1: reported 2 times, planned once", p)
+        self.assertIn("cpu stock rep 1: reported, but not planned", p)
+        self.assertEqual(len(p), 3)
+
+    def test_setup_error_once(self):
+        rows = FULL[:1] + [r + (["insmod coloc_cpu failed"],) for r in FULL[1:]]
+        p = self.problems(bench_boot(*rows))
+        self.assertEqual(p, ["setup error, from cpu coloc rep 1 on: insmod coloc_cpu failed"])
+
+    def test_script_without_plan(self):
+        results = bench_boot(*FULL).replace("COLOC-DONE", "BENCH-SCRIPT io\nCOLOC-DONE")
+        self.assertEqual(self.problems(results), ["io planned no rows (it stopped early?)"])
+
+    def test_unreadable_line(self):
+        results = bench_boot(*FULL).replace("COLOC-DONE", "BENCH {\"scenario\": \nCOLOC-DONE")
+        p = self.problems(results)
+        self.assertEqual(len(p), 1)
+        self.assertIn("unreadable BENCH line", p[0])
+
+    def test_splat_and_cpus(self):
+        console = "smp: Brought up 1 node, 1 CPU\nBUG: kernel NULL pointer dereference\n"
+        p = self.problems(bench_boot(*FULL), console)
+        self.assertEqual(len(p), 2)
+        self.assertTrue(p[0].startswith("console: BUG"))
+        self.assertIn("1 CPUs of 2", p[1])
 
 
 class BenchLayout(unittest.TestCase):
