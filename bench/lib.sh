@@ -36,6 +36,9 @@ plan() {
 # values it ran with).
 SETUP_ERRORS=
 KNOBS=
+# Every row names its boot: scripts/bench.py pairs a co-located run with
+# the run alone of the same repetition of the same boot only.
+BOOT_ID=$(cat /proc/sys/kernel/random/boot_id)
 
 # json_str TEXT...: TEXT with what JSON strings cannot hold taken out.
 json_str() { printf '%s' "$*" | tr -d '"\\' | tr '\t\n' '  '; }
@@ -332,5 +335,5 @@ report() {
 	extra=
 	[ -n "${8:-}" ] && extra=", \"seconds\": $8"
 	[ -n "${9:-}" ] && extra="$extra, $9"
-	echo "BENCH {\"scenario\": \"$1\", \"mode\": \"$2\", \"layout\": \"$LAYOUT\", \"rep\": $3, \"exit\": $5, \"online_oom_kills\": ${7:-0}, \"offline_work\": ${6:-0}$extra, \"knobs\": {$KNOBS}, \"setup_errors\": [$SETUP_ERRORS], \"online\": $online}"
+	echo "BENCH {\"scenario\": \"$1\", \"mode\": \"$2\", \"layout\": \"$LAYOUT\", \"boot_id\": \"$BOOT_ID\", \"rep\": $3, \"exit\": $5, \"online_oom_kills\": ${7:-0}, \"offline_work\": ${6:-0}$extra, \"knobs\": {$KNOBS}, \"setup_errors\": [$SETUP_ERRORS], \"online\": $online}"
 }

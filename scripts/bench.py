@@ -230,8 +230,11 @@ def paired_ratios(rs, alone):
     """Each run's online p99 against that of the run alone in the same
     repetition of the same boot: the modes of a repetition run minutes
     apart at most, so host load that drifts over a benchmark cancels out.
-    Runs of another boot (the unpatched kernel's) have no pair."""
-    key = lambda r: (r.get("boot"), r["rep"])  # noqa: E731
+    Runs of another boot (the unpatched kernel's, or one of another
+    invocation summarized together with --from-results) have no pair: the
+    boot is the guest's boot_id, or, in results from before it, the
+    folder."""
+    key = lambda r: (r.get("boot_id") or r.get("boot"), r["rep"])  # noqa: E731
     by_rep = {key(a): a["online"]["p99_us"] for a in alone
               if a["online"].get("chunks") and a["online"].get("p99_us")}
     return [r["online"]["p99_us"] / by_rep[key(r)] for r in rs

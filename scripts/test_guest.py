@@ -325,6 +325,17 @@ class BenchSummary(unittest.TestCase):
         rows = bench.summarize(runs)["overhead_io"]
         self.assertIsNone(rows["unpatched"]["p99_paired_ratio"])
 
+    def test_no_pair_across_invocations(self):
+        # Two invocations into the same folder, summarized together: the
+        # same folder and repetition, but two boots.
+        runs = [run("cpu", "alone", 1, 100), run("cpu", "coloc", 1, 300),
+                run("cpu", "alone", 1, 200), run("cpu", "coloc", 1, 220)]
+        for r, boot in zip(runs, ("a", "a", "b", "b")):
+            r["boot"], r["boot_id"] = "build/bench", boot
+        rows = bench.summarize(runs)["cpu"]
+        self.assertEqual(sorted(bench.paired_ratios(runs[1::2], runs[0::2])), [1.1, 3.0])
+        self.assertEqual(rows["coloc"]["p99_paired_ratio_range"], [1.1, 3.0])
+
     def test_no_distribution_no_plot(self):
         with tempfile.TemporaryDirectory() as d:
             self.assertFalse(bench.dist_svg("overhead_io", [run("overhead_io", "alone", 1, 7)],
