@@ -27,10 +27,13 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 tree_create +cpu
 on=$(cg_online)
 off=$(cg_offline)
-# shellcheck disable=SC2046
-plan cpu $(wanted_modes alone batch stock coloc_bvt1 coloc coloc_iso)
-# shellcheck disable=SC2046
-plan cpu_busy $(wanted_modes alone batch stock coloc_bvt1 coloc)
+# The modes of each scenario, as wanted (bench.py --modes).
+modes_cpu=$(wanted_modes alone batch stock coloc_bvt1 coloc coloc_iso)
+modes_cpu_busy=$(wanted_modes alone batch stock coloc_bvt1 coloc)
+# shellcheck disable=SC2086
+plan cpu $modes_cpu
+# shellcheck disable=SC2086
+plan cpu_busy $modes_cpu_busy
 
 # online SCENARIO: its online workload, in online's cgroup.
 online() {
@@ -85,39 +88,49 @@ co_located() {
 	report "$scen" "$1" $r "$out" $rc "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json"
 }
 
+# run_mode MODE: MODE's setup from a clean state (coloc_cpu unloaded),
+# its run and its report.
+run_mode() {
+	unload coloc_cpu
+	case $1 in
+	alone)
+		out=$(online "$scen"); rc=$?
+		report "$scen" alone $r "$out" $rc ;;
+	batch)
+		# The hogs alone, as long as in the co-located modes.
+		hogs_start cpu "$hogs" "$off"; sleep 1
+		s0=$(snap); sleep "$secs"; s1=$(snap)
+		cpu_share "$s0" "$s1"
+		report "$scen" batch $r '{}' 0 "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json" ;;
+	stock)
+		co_located stock ;;
+	coloc_bvt1)
+		# Class 1: preemption and placement, without the SMT expeller.
+		load coloc_cpu
+		cpu_classes 1
+		co_located coloc_bvt1 ;;
+	coloc)
+		load coloc_cpu
+		cpu_classes 2
+		co_located coloc ;;
+	coloc_iso)
+		# Dynamic isolation on top: offline work kept to half the
+		# CPUs (the controller withdraws the one online uses most).
+		load coloc_cpu
+		cpu_classes 2
+		knob /sys/kernel/coloc/cpu/offline_cpus_pct 50
+		co_located coloc_iso ;;
+	esac
+}
+
 r=1
 while [ $r -le "$reps" ]; do
 	for scen in cpu cpu_busy; do
 		hogs=$ncpu
 		[ $scen = cpu_busy ] && hogs=$((4 * ncpu))
-		unload coloc_cpu
-		if wanted alone; then
-			out=$(online $scen); rc=$?
-			report $scen alone $r "$out" $rc
-		fi
-
-		# The hogs alone, as long as in the co-located modes.
-		if wanted batch; then
-			hogs_start cpu "$hogs" "$off"; sleep 1
-			s0=$(snap); sleep "$secs"; s1=$(snap)
-			cpu_share "$s0" "$s1"
-			report $scen batch $r '{}' 0 "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json"
-		fi
-
-		wanted stock && co_located stock
-
-		load coloc_cpu
-		# Class 1: preemption and placement, without the SMT expeller.
-		cpu_classes 1
-		wanted coloc_bvt1 && co_located coloc_bvt1
-		cpu_classes 2
-		wanted coloc && co_located coloc
-		if [ $scen = cpu ] && wanted coloc_iso; then
-			# Dynamic isolation on top: offline work kept to half the
-			# CPUs (the controller withdraws the one online uses most).
-			knob /sys/kernel/coloc/cpu/offline_cpus_pct 50
-			co_located coloc_iso
-		fi
+		eval "modes=\$modes_$scen"
+		# shellcheck disable=SC2086,SC2154
+		for mode in $(rotate $r $modes); do run_mode "$mode"; done
 		unload coloc_cpu
 	done
 	r=$((r + 1))

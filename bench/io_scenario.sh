@@ -48,20 +48,30 @@ configure() {
 	knob /sys/kernel/coloc/io/max_delay_ms "${MAX_DELAY_MS:-1000}"
 }
 
+# run_mode MODE: MODE's setup from a clean state (coloc_io unloaded, which
+# forgets its settings), its run and its report.
+run_mode() {
+	unload coloc_io
+	case $1 in
+	alone) out=$(online); rc=$?; report io alone $r "$out" $rc ;;
+	batch) batch batch ;;
+	stock) co_located stock ;;
+	coloc)
+		load coloc_io
+		configure
+		co_located coloc
+		echo "coloc_io after coloc: $(cat /sys/kernel/coloc/io/stat) | online $(cat "$CG/$on/io.coloc_stat") | offline $(cat "$CG/$off/io.coloc_stat")" > /dev/console ;;
+	batch_coloc)
+		load coloc_io
+		configure
+		batch batch_coloc
+		echo "coloc_io after batch_coloc: $(cat /sys/kernel/coloc/io/stat)" > /dev/console ;;
+	esac
+}
+
 r=1
 while [ $r -le "$reps" ]; do
-	unload coloc_io
-	out=$(online); rc=$?
-	report io alone $r "$out" $rc
-	batch batch
-	co_located stock
-
-	load coloc_io
-	configure
-	co_located coloc
-	echo "coloc_io after coloc: $(cat /sys/kernel/coloc/io/stat) | online $(cat "$CG/$on/io.coloc_stat") | offline $(cat "$CG/$off/io.coloc_stat")" > /dev/console
-	batch batch_coloc
-	echo "coloc_io: $(cat /sys/kernel/coloc/io/stat)" > /dev/console
+	for mode in $(rotate $r alone batch stock coloc batch_coloc); do run_mode "$mode"; done
 	unload coloc_io
 	r=$((r + 1))
 done

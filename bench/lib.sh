@@ -15,6 +15,23 @@ wanted() { case ",${BENCH_MODES:-$1}," in *",$1,"*) return 0 ;; esac; return 1; 
 # wanted_modes MODE...: those of the MODEs that are to run.
 wanted_modes() { for _mode in "$@"; do wanted "$_mode" && echo "$_mode"; done; }
 
+# rotate REP WORD...: the WORDs rotated left by REP - 1. The scenarios run
+# their modes in this order, so that no mode runs first, or right after
+# another, in every repetition: what drifts over a boot (the host's load,
+# the page cache, fragmentation) then spreads over the modes.
+rotate() {
+	_n=$(($1 - 1))
+	shift
+	[ $# -gt 0 ] || return 0
+	_n=$((_n % $#))
+	_head= _tail= _i=0
+	for _word in "$@"; do
+		if [ $_i -lt $_n ]; then _tail="$_tail $_word"; else _head="$_head $_word"; fi
+		_i=$((_i + 1))
+	done
+	echo $_head $_tail
+}
+
 # plan SCENARIO MODE...: the rows a scenario will report, one per MODE in
 # each of its $reps repetitions. scripts/bench.py rejects the boot unless
 # each of them came back exactly once, and no other.

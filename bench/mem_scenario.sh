@@ -70,19 +70,27 @@ run_online() {
 		"\"online_memstall_us\": $((s1 - s0)), \"online_pgscan_direct\": $((d1 - d0)), \"oom_kills_all\": $((k1 - k0 + o1 - o0))"
 }
 
+# run_mode MODE: MODE's setup from a clean state (coloc_mem unloaded, its
+# settings ignored), its run and its report.
+run_mode() {
+	unload coloc_mem
+	case $1 in
+	alone) run_online alone ;;
+	stock)
+		mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
+		run_online stock ;;
+	coloc)
+		load coloc_mem
+		mem_qos
+		mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
+		run_online coloc
+		mem_qos_off ;;
+	esac
+}
+
 r=1
 while [ $r -le "$reps" ]; do
-	run_online alone
-
-	unload coloc_mem
-	mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
-	run_online stock
-
-	load coloc_mem
-	mem_qos
-	mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
-	run_online coloc
-	mem_qos_off
+	for mode in $(rotate $r alone stock coloc); do run_mode "$mode"; done
 	unload coloc_mem
 	r=$((r + 1))
 done

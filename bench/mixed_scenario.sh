@@ -64,21 +64,28 @@ run() {
 	report mixed_mem "$1" $r "$(cat /tmp/mixed/mem)" $rc_mem "$work_mem" $((k1 - k0))
 }
 
+# run_mode MODE: MODE's setup from a clean state (the modules unloaded),
+# its run and its reports.
+run_mode() {
+	unload coloc_cpu coloc_io coloc_mem
+	case $1 in
+	alone | stock) run "$1" ;;
+	coloc)
+		load coloc_cpu
+		load coloc_io
+		load coloc_mem
+		cpu_classes 2
+		io_classes "$devno" 1300
+		knob /sys/kernel/coloc/io/max_delay_ms 1000
+		mem_qos
+		run coloc
+		mem_qos_off ;;
+	esac
+}
+
 r=1
 while [ $r -le "$reps" ]; do
-	unload coloc_cpu coloc_io coloc_mem
-	run alone
-	run stock
-
-	load coloc_cpu
-	load coloc_io
-	load coloc_mem
-	cpu_classes 2
-	io_classes "$devno" 1300
-	knob /sys/kernel/coloc/io/max_delay_ms 1000
-	mem_qos
-	run coloc
-	mem_qos_off
+	for mode in $(rotate $r alone stock coloc); do run_mode "$mode"; done
 	unload coloc_cpu coloc_io coloc_mem
 	r=$((r + 1))
 done

@@ -64,16 +64,25 @@ while [ $r -le "$reps" ]; do
 		r=$((r + 1))
 		continue
 	fi
-	unload coloc_io coloc_cpu
-	run alone
-
-	load coloc_io
-	load coloc_cpu
-	run coloc_idle
-
-	io_classes "$devno" 10000000
-	cpu_classes 2
-	run coloc
+	for mode in $(rotate $r alone coloc_idle coloc); do
+		unload coloc_io coloc_cpu
+		case $mode in
+		alone) run alone ;;
+		coloc_idle)
+			load coloc_io
+			load coloc_cpu
+			# Classes are kept in the task groups across a reload:
+			# none in force, as on a node with nothing configured.
+			for f in $(find $CG -name cpu.bvt_warp_ns); do knob "$f" 0; done
+			run coloc_idle ;;
+		coloc)
+			load coloc_io
+			load coloc_cpu
+			io_classes "$devno" 10000000
+			cpu_classes 2
+			run coloc ;;
+		esac
+	done
 	unload coloc_io coloc_cpu
 	r=$((r + 1))
 done
