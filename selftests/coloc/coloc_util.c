@@ -769,9 +769,17 @@ int coloc_trace_setup(int cpu, const char *const *events)
 	if (access(TRACEFS "/trace", F_OK) &&
 	    mount("none", TRACEFS, "tracefs", 0, NULL))
 		return -1;
-	if (cpu < 0 || cpu >= 64)
+	if (cpu == -1) {
+		long n = sysconf(_SC_NPROCESSORS_CONF);
+
+		if (n < 1 || n > 64)
+			return -1;
+		snprintf(mask, sizeof(mask), "%llx", n == 64 ? ~0ULL : (1ULL << n) - 1);
+	} else if (cpu < 0 || cpu >= 64) {
 		return -1;
-	snprintf(mask, sizeof(mask), "%llx", 1ULL << cpu);
+	} else {
+		snprintf(mask, sizeof(mask), "%llx", 1ULL << cpu);
+	}
 	if (trace_write("tracing_on", "0") || trace_write("buffer_size_kb", "4096") ||
 	    trace_write("tracing_cpumask", mask))
 		return -1;

@@ -201,7 +201,8 @@ void coloc_dm_remove(const char *name);
 
 /*
  * Trace events: coloc_trace_setup() enables @events ("sched/sched_switch",
- * NULL-terminated) on CPU @cpu only, and coloc_trace_teardown() disables
+ * NULL-terminated) on CPU @cpu only (on every CPU if @cpu is -1), and
+ * coloc_trace_teardown() disables
  * them. Each switches the events' call sites in kernel text, so both are
  * meant for moments the traced CPU is quiet (before its workload starts,
  * after it is killed): code patched under a CPU that runs through it is

@@ -7,13 +7,12 @@
  * does (page cache stays until the limit forces reclaim). Under both
  * LRUs: the worker's reclaim goes through the multi-gen LRU when it is on.
  * A reader that runs as idle work (cpu.idle, as an offline job) reclaims
- * for itself, in its own CPU time, not in a kworker on other CPUs.
+ * for itself, not through a kworker (seen in a trace of memcg reclaims).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +50,7 @@ FIXTURE_SETUP(wmark)
 
 FIXTURE_TEARDOWN(wmark)
 {
+	coloc_trace_teardown();
 	coloc_lru_gen_restore(self->lru_gen);
 	coloc_cg_remove_tree(self->top);
 	free(self->cg);
@@ -88,13 +88,12 @@ TEST_F(wmark, knobs)
 }
 
 /*
- * Reads 256 MiB of the null_blk device through the page cache of @cg, on
- * CPU @cpu alone if it is not -1. With @hold the reader keeps the device
- * open afterwards (the last close drops the device's page cache) and its
- * pid is returned once it has read everything; without, the exit code of
- * the reader is returned.
+ * Reads 256 MiB of the null_blk device through the page cache of @cg. With
+ * @hold the reader keeps the device open afterwards (the last close drops
+ * the device's page cache) and its pid is returned once it has read
+ * everything; without, the exit code of the reader is returned.
  */
-static int stream_on(const char *cg, bool hold, int cpu)
+static int stream(const char *cg, bool hold)
 {
 	static char buf[1 << 20];
 	int pfd[2], status;
@@ -110,14 +109,6 @@ static int stream_on(const char *cg, bool hold, int cpu)
 		close(pfd[0]);
 		if (cg_enter_current(cg))
 			_exit(1);
-		if (cpu >= 0) {
-			cpu_set_t set;
-
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			if (sched_setaffinity(0, sizeof(set), &set))
-				_exit(5);
-		}
 		fd = open(NULLB, O_RDONLY);
 		if (fd < 0)
 			_exit(2);
@@ -144,30 +135,6 @@ static int stream_on(const char *cg, bool hold, int cpu)
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
-}
-
-static int stream(const char *cg, bool hold)
-{
-	return stream_on(cg, hold, -1);
-}
-
-/* Milliseconds every CPU but @cpu has been busy since boot, from /proc/stat. */
-static long busy_ms_except(int cpu)
-{
-	unsigned long long user, nice, sys, idle, iowait, irq, softirq;
-	long ticks = 0, hz = sysconf(_SC_CLK_TCK);
-	FILE *f = fopen("/proc/stat", "r");
-	char line[512];
-	int n;
-
-	if (!f || hz <= 0)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu", &n, &user, &nice,
-			   &sys, &idle, &iowait, &irq, &softirq) == 8 && n != cpu)
-			ticks += user + nice + sys + irq + softirq;
-	fclose(f);
-	return ticks * 1000 / hz;
 }
 
 /* Waits up to @secs for memory.current of @cg to drop to @pages or below. */
@@ -224,38 +191,75 @@ TEST_F_TIMEOUT(wmark, no_reclaim_without_ratio, 300)
 }
 
 /*
- * A reader in a cpu.idle cgroup, pinned to one CPU, pays for the background
- * reclaim its reads cause: the reclaim runs in its context on its CPU. A
- * kworker doing it would run on the other CPUs, which sit idle meanwhile,
- * so their busy time would be about the reclaim's.
+ * Counts the memory cgroup reclaims in the trace (try_to_free_mem_cgroup_pages(),
+ * from background or limit reclaim) by task @pid and by any other task.
+ */
+static int count_reclaims(pid_t pid, long *by_pid, long *by_others)
+{
+	FILE *f = coloc_trace_open();
+	char line[512];
+
+	*by_pid = *by_others = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *br = strstr(line, " [");
+		char *dash;
+
+		if (line[0] == '#' || !br || !strstr(line, "mm_vmscan_memcg_reclaim_begin"))
+			continue;
+		*br = '\0';
+		dash = strrchr(line, '-');
+		if (dash && atoi(dash + 1) == pid) {
+			(*by_pid)++;
+		} else {
+			(*by_others)++;
+			if (*by_others <= 3)
+				fprintf(stderr, "# reclaim by %s\n", line);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * A reader in a cpu.idle cgroup (an offline job) pays for the background
+ * reclaim its reads cause: the cgroup is reclaimed by the reader itself,
+ * in its CPU time, at its priority, on its CPU, and by no kworker.
  */
 TEST_F_TIMEOUT(wmark, idle_reader_reclaims_in_its_own_time, 300)
 {
+	static const char *const events[] = { "vmscan/mm_vmscan_memcg_reclaim_begin", NULL };
 	const long high = 64L * 1024 * 1024 / 100 * 80;
-	long busy, work, cur;
-	int cpu = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	long by_reader, by_others, work, cur;
+	pid_t reader;
 
 	if (access(NULLB, R_OK))
 		SKIP(return, "no " NULLB " (CONFIG_BLK_DEV_NULL_BLK)");
-	ASSERT_GT(cpu, 0);
 	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+cpu"));
 	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+cpu"));
 	ASSERT_EQ(0, cg_write(self->cg, "cpu.idle", "1"));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "64M"));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_scale_factor", "1000"));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_ratio", "80"));
+	ASSERT_EQ(0, coloc_trace_setup(-1, events));
 
-	busy = busy_ms_except(cpu);
-	ASSERT_GE(busy, 0);
-	ASSERT_EQ(0, stream_on(self->cg, false, cpu));
-	busy = busy_ms_except(cpu) - busy;
-	work = cg_read_key_long(self->cg, "memory.exstat", "wmark_reclaim_work_ms ");
+	ASSERT_EQ(0, coloc_trace_start());
+	reader = stream(self->cg, true);
+	coloc_trace_stop();
+	ASSERT_GT(reader, 0);
 	cur = cg_read_long(self->cg, "memory.current");
-	TH_LOG("reclaim %ld ms, other CPUs busy %ld ms, memory.current %ld", work, busy, cur);
-	/* Enough reclaim that a kworker doing it would show. */
-	ASSERT_GE(work, 100);
-	EXPECT_LE(cur, high) TH_LOG("memory.current above the high watermark");
-	EXPECT_LT(busy, work / 4) TH_LOG("the reclaim ran elsewhere");
+	work = cg_read_key_long(self->cg, "memory.exstat", "wmark_reclaimed_pages ");
+	EXPECT_EQ(0, count_reclaims(reader, &by_reader, &by_others));
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
+	coloc_trace_teardown();
+	TH_LOG("%ld pages reclaimed in the background; reclaims by the reader %ld, by others %ld",
+	       work, by_reader, by_others);
+	ASSERT_GT(work, 0);
+	EXPECT_LE(cur, high) TH_LOG("memory.current %ld above the high watermark", cur);
+	EXPECT_GT(by_reader, 0);
+	EXPECT_EQ(0, by_others) TH_LOG("the reclaim ran in other tasks");
 }
 
 /* Reclaim keeps running while the module is loaded and unloaded. */
