@@ -4,6 +4,7 @@ failure would make every test pass) and of the benchmark summary in
 bench.py (a wrong ratio would be reported as a result)."""
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -402,6 +403,53 @@ class BenchBoot(unittest.TestCase):
         self.assertEqual(len(p), 2)
         self.assertTrue(p[0].startswith("console: BUG"))
         self.assertIn("1 CPUs of 2", p[1])
+
+
+LIB_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "lib.sh")
+
+
+def lib_sh(script):
+    """Runs @script after sourcing bench/lib.sh (as the scenarios do, in a
+    layout given so that /proc/cmdline is not needed); returns stdout."""
+    return subprocess.run(["sh", "-c", f"BENCH_LAYOUT=flat; . {LIB_SH}; {script}"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+class BenchLib(unittest.TestCase):
+    def test_knob_records_what_reads_back(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = lib_sh(f"knob {d}/prio 12; knob {d}/io '8:16 class=online target=5'; "
+                         "reps=1; report s m 1 '{}' 0")
+        row = json.loads(out.split(" ", 1)[1])
+        self.assertEqual(row["setup_errors"], [])
+        self.assertEqual(row["knobs"], {f"{d}/prio": "12", f"{d}/io": "8:16 class=online target=5"})
+        self.assertTrue(row["boot_id"])
+
+    def test_knob_errors(self):
+        with tempfile.TemporaryDirectory() as d:
+            # /dev/null takes the write and reads back nothing; the second
+            # file's folder does not exist.
+            out = lib_sh(f"knob /dev/null 12; knob {d}/none/x 1; report s m 1 '{{}}' 0")
+        row = json.loads(out.split(" ", 1)[1])
+        self.assertEqual(row["setup_errors"], ["/dev/null: wrote '12', reads ''",
+                                               f"{d}/none/x: writing '1' failed"])
+
+    def test_unload_clears_knobs(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = lib_sh(f"knob {d}/a 1; unload coloc_none; report s m 1 '{{}}' 0")
+        row = json.loads(out.split(" ", 1)[1])
+        self.assertEqual(row["knobs"], {})
+        self.assertEqual(row["setup_errors"], [])
+
+    def test_plan(self):
+        out = lib_sh("reps=3; plan cpu alone coloc")
+        self.assertTrue(out.startswith("BENCH-PLAN "))
+        self.assertEqual(json.loads(out.split(" ", 1)[1]),
+                         {"scenario": "cpu", "reps": 3, "modes": ["alone", "coloc"]})
+
+    def test_rotate(self):
+        out = lib_sh("for r in 1 2 3 4; do rotate $r a b c; done; rotate 2 x; rotate 5")
+        self.assertEqual(out.splitlines(), ["a b c", "b c a", "c a b", "a b c", "x"])
 
 
 class BenchLayout(unittest.TestCase):
