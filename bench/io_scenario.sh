@@ -11,8 +11,8 @@
 # configured but idle (batch_coloc: work conservation). Online and
 # offline run in the cgroups of the layout (bench/lib.sh: node, kubelet's,
 # by default; io.coloc written on every level of online's path and on
-# besteffort). One JSON line per run: BENCH {...}; "offline_work" is MB
-# written by the writers.
+# besteffort). One JSON line per run: BENCH {...}; "offline_work" is the
+# writers' MB/s while online runs (from offline's io.stat).
 # Usage: io_scenario.sh SECONDS REPS
 secs=$1
 reps=$2
@@ -29,18 +29,41 @@ plan io alone batch stock coloc batch_coloc
 
 online() { in_cgroup "$on" "$B/fio_randread $IO_DISK $secs"; }
 
-# co_located MODE: the writers, 1 s of warm-up, then online.
+# window: the bytes offline's cgroup has written to the disk so far (its
+# io.stat) and the time since boot in microseconds, as two words.
+window() {
+	b=$(sed -n "s/^$devno .*wbytes=\([0-9]*\).*/\1/p" "$CG/$off/io.stat")
+	echo "${b:-0} $(uptime_us)"
+}
+
+# window_mbps BEFORE AFTER (two windows): the writers' MB/s in between.
+window_mbps() {
+	echo "$1 $2" | awk '{ printf "%.1f\n", ($4 > $2) ? ($3 - $1) / 1048576 / (($4 - $2) / 1e6) : 0 }'
+}
+
+# co_located MODE: the writers, 1 s of warm-up, then online. Offline's
+# work is its MB/s while online runs, and nothing of the warm-up or the
+# stop.
 co_located() {
 	hogs_start io $WRITERS "$off"
 	sleep 1
+	w0=$(window)
 	out=$(online); rc=$?
-	report io "$1" $r "$out" $rc "$(hogs_stop io $WRITERS)"
+	w1=$(window)
+	hogs_stop io $WRITERS > /dev/null
+	report io "$1" $r "$out" $rc "$(window_mbps "$w0" "$w1")"
 }
 
-# batch MODE: the writers alone, as long as in the co-located modes.
+# batch MODE: the writers alone, for as long as online runs in the
+# co-located modes, after the same warm-up.
 batch() {
-	hogs_start io $WRITERS "$off"; sleep 1; sleep "$secs"
-	report io "$1" $r '{}' 0 "$(hogs_stop io $WRITERS)"
+	hogs_start io $WRITERS "$off"
+	sleep 1
+	w0=$(window)
+	sleep "$secs"
+	w1=$(window)
+	hogs_stop io $WRITERS > /dev/null
+	report io "$1" $r '{}' 0 "$(window_mbps "$w0" "$w1")"
 }
 
 configure() {
