@@ -463,7 +463,8 @@ def report(runs, out):
                       f"({rng(r['ops_per_s_range'])}), "
                       f"{fmt(r['ops_ratio'], '{:.4f}')} x alone{vs}")
     print("offline: memory = MB touched by the batch jobs, cpu = stress-ng bogo operations/s, "
-          "io = MB written; kept = offline work against batch, the offline jobs alone "
+          "io = MB/s while online ran (mixed_io: MB written); kept = offline work against "
+          "batch, the offline jobs alone "
           "(batch_coloc: the same with coloc loaded and online idle)")
     clocks = {}
     for r in runs:
