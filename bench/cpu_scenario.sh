@@ -1,7 +1,9 @@
 #!/bin/sh
 # CPU scenarios, run in the guest. Modes in one boot: online alone; the
 # hogs alone (batch: the offline work the machine can do); co-located on
-# stock behaviour (module unloaded); co-located with coloc_cpu, online
+# stock behaviour (module unloaded, nothing set); co-located on mainline
+# as a Kubernetes node sets it (kubernetes: best-effort cpu.weight 1) and
+# at its best (tuned: best-effort cpu.idle 1); co-located with coloc_cpu, online
 # cpu.bvt_warp_ns 1 (coloc_bvt1) and 2 (coloc, with the SMT expeller),
 # offline -1, and, in "cpu", class 2 with offline work kept to half the
 # CPUs by dynamic isolation (coloc_iso). Online and offline run in the
@@ -28,8 +30,8 @@ tree_create +cpu
 on=$(cg_online)
 off=$(cg_offline)
 # The modes of each scenario, as wanted (bench.py --modes).
-modes_cpu=$(wanted_modes alone batch stock coloc_bvt1 coloc coloc_iso)
-modes_cpu_busy=$(wanted_modes alone batch stock coloc_bvt1 coloc)
+modes_cpu=$(wanted_modes alone batch stock kubernetes tuned coloc_bvt1 coloc coloc_iso)
+modes_cpu_busy=$(wanted_modes alone batch stock kubernetes tuned coloc_bvt1 coloc)
 # shellcheck disable=SC2086
 plan cpu $modes_cpu
 # shellcheck disable=SC2086
@@ -88,10 +90,11 @@ co_located() {
 	report "$scen" "$1" $r "$out" $rc "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json"
 }
 
-# run_mode MODE: MODE's setup from a clean state (coloc_cpu unloaded),
-# its run and its report.
+# run_mode MODE: MODE's setup from a clean state (coloc_cpu unloaded,
+# mainline's defaults on offline's QoS level), its run and its report.
 run_mode() {
 	unload coloc_cpu
+	cpu_mainline none
 	case $1 in
 	alone)
 		out=$(online "$scen"); rc=$?
@@ -104,6 +107,9 @@ run_mode() {
 		report "$scen" batch $r '{}' 0 "$(hogs_stop cpu "$hogs")" 0 "" "$cpu_json" ;;
 	stock)
 		co_located stock ;;
+	kubernetes | tuned)
+		cpu_mainline "$1"
+		co_located "$1" ;;
 	coloc_bvt1)
 		# Class 1: preemption and placement, without the SMT expeller.
 		load coloc_cpu

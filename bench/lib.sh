@@ -156,6 +156,22 @@ node_tree_create() {
 # offline_cgs CGROUP...: the CGROUPs, if the scenario has offline work.
 offline_cgs() { [ "${has_offline:-1}" = 0 ] || echo "$@"; }
 
+# cpu_mainline MODE: the CPU settings of a mainline node, on the topmost
+# cgroup that holds only offline work (cg_offline_qos; node: kubepods/
+# besteffort). "kubernetes": what kubelet writes there on every node,
+# cpu.weight 1 (cpu.shares 2); "tuned": cpu.idle 1, the best mainline
+# offers offline work (a SCHED_IDLE group, as Kubernetes KEP 5889 and
+# Koordinator PR #3174 propose for best-effort pods); "none": mainline's
+# defaults, weight 100 and not idle, as in stock.
+cpu_mainline() {
+	_qos=$CG/$(cg_offline_qos)
+	case $1 in
+	kubernetes) knob "$_qos/cpu.idle" 0; knob "$_qos/cpu.weight" 1 ;;
+	tuned) knob "$_qos/cpu.weight" 100; knob "$_qos/cpu.idle" 1 ;;
+	none) knob "$_qos/cpu.idle" 0; knob "$_qos/cpu.weight" 100 ;;
+	esac
+}
+
 # cpu_classes CLASS (coloc_cpu loaded): group identity, online in CLASS
 # (2, or 1 without the SMT expeller), offline -1. Node: in koordlet's
 # order, kernel.sched_group_identity_enabled=1, then cpu.bvt_warp_ns on

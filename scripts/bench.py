@@ -354,9 +354,10 @@ def svg(table, path):
 # does about memory).
 REALTIME = ("cpu", "mem")
 
-MODES = ("unpatched", "alone", "batch", "stock", "coloc_bvt1", "coloc_idle", "coloc",
-         "coloc_iso", "batch_coloc")
+MODES = ("unpatched", "alone", "batch", "stock", "kubernetes", "tuned", "coloc_bvt1",
+         "coloc_idle", "coloc", "coloc_iso", "batch_coloc")
 COLOURS = {"unpatched": "#937860", "alone": "#4c72b0", "stock": "#c44e52",
+           "kubernetes": "#dd8452", "tuned": "#8c8c8c",
            "coloc_bvt1": "#8172b2", "coloc_idle": "#64b5cd", "coloc": "#55a868",
            "coloc_iso": "#ccb974"}
 
@@ -502,7 +503,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=10, help="length of one online run")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--modes", help="comma-separated modes to run, in scenarios that can "
-                    "leave the others out (cpu: alone,batch,stock,coloc_bvt1,coloc,coloc_iso); "
+                    "leave the others out (cpu: alone,batch,stock,kubernetes,tuned,coloc_bvt1,"
+                    "coloc,coloc_iso); "
                     "default all")
     ap.add_argument("--layout", default=os.environ.get("BENCH_LAYOUT") or "node",
                     help="the guest's cgroups: node (default; kubelet's kubepods tree, "
