@@ -255,6 +255,15 @@ in_cgroup() {
 	sh -c "echo \$\$ > $CG/$cg/cgroup.procs; exec $*"
 }
 
+# in_cgroup_oom ADJ CGROUP CMD...: the same, with oom_score_adj ADJ, as a
+# container runtime starts a container's process for kubelet.
+in_cgroup_oom() {
+	adj=$1
+	cg=$2
+	shift 2
+	sh -c "echo \$\$ > $CG/$cg/cgroup.procs; echo $adj > /proc/self/oom_score_adj; exec $*"
+}
+
 # nullb_create NAME ATTR=VALUE...: a null_blk disk /dev/NAME made through
 # configfs, 1 GiB of 4 KiB blocks unless the attributes say otherwise;
 # prints its MAJ:MIN.
@@ -314,14 +323,15 @@ hogs_stop() {
 }
 
 # mem_hogs_start COUNT MB CGROUP: batch queues that each resubmit a job
-# touching MB when the OOM killer takes it.
+# touching MB when the OOM killer takes it, with oom_score_adj
+# $HOG_OOM_ADJ (default 0).
 mem_hogs_start() {
 	rm -rf "${HOGS:?}/mem"
 	mkdir -p "$HOGS/mem"
 	i=0
 	while [ $i -lt "$1" ]; do
 		( n=0; while :; do n=$((n + 1));
-			in_cgroup "$3" "$B/mem_hog $2 $HOGS/mem/$i.$n" 2>/dev/null
+			in_cgroup_oom "${HOG_OOM_ADJ:-0}" "$3" "$B/mem_hog $2 $HOGS/mem/$i.$n" 2>/dev/null
 		done ) &
 		echo $! >> "$HOGS/mem/loops"
 		i=$((i + 1))

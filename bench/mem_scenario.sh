@@ -1,9 +1,11 @@
 #!/bin/sh
 # Memory scenario, run in the guest: an online service (a large resident
 # working set, allocating 16 MiB chunks) against offline batch jobs that
-# overcommit the machine and are resubmitted when killed. Three modes in
-# one boot: online alone, co-located on stock behaviour, co-located with
-# coloc_mem (online memory.priority 12 and memory.wmark_min_adj -25,
+# overcommit the machine and are resubmitted when killed. Modes in one
+# boot: online alone, co-located on stock behaviour (nothing set), on
+# mainline as kubelet sets it (kubernetes: oom_score_adj 1000 for the
+# jobs, kubelet's formula for online) and at its best (tuned: the same and
+# memory.min at online's working set), co-located with coloc_mem (online memory.priority 12 and memory.wmark_min_adj -25,
 # offline 0 and +50, priority OOM on at the root; in the node layout,
 # bench/lib.sh's default, the priorities on the QoS level and koordlet's
 # memory QoS on the pods and containers: lib.sh, mem_qos).
@@ -35,7 +37,7 @@ NR_HOGS=5
 
 tree_create
 on=$(cg_online)
-plan memory alone stock coloc
+plan memory alone stock kubernetes tuned coloc
 off=$(cg_offline)
 knob "$CG/$(cg_offline_qos)/cpu.idle" 1
 
@@ -62,7 +64,7 @@ direct_scans() { sed -n 's/^pgscan_direct //p' "$CG/$1/memory.stat"; }
 run_online() {
 	k0=$(oom_kills "$on"); o0=$(oom_kills "$off")
 	s0=$(memory_stall "$on"); d0=$(direct_scans "$on")
-	out=$(in_cgroup "$on" "$B/mem_latency $ONLINE_WS 16 $secs"); rc=$?
+	out=$(in_cgroup_oom "$online_adj" "$on" "$B/mem_latency $ONLINE_WS 16 $secs"); rc=$?
 	k1=$(oom_kills "$on"); o1=$(oom_kills "$off")
 	s1=$(memory_stall "$on"); d1=$(direct_scans "$on")
 	if [ "$1" = alone ]; then mb=0; else mb=$(mem_hogs_stop "$off"); fi
@@ -70,16 +72,52 @@ run_online() {
 		"\"online_memstall_us\": $((s1 - s0)), \"online_pgscan_direct\": $((d1 - d0)), \"oom_kills_all\": $((k1 - k0 + o1 - o0))"
 }
 
+# kubelet's oom_score_adj for a burstable container: 1000 - 1000 x its
+# memory request / the machine's memory, from 2 to 999. The online
+# service requests its working set.
+kubelet_adj=$((1000 - 1000 * ONLINE_WS * 1024 / total_kb))
+[ $kubelet_adj -ge 2 ] || kubelet_adj=2
+[ $kubelet_adj -le 999 ] || kubelet_adj=999
+
+# online_path: the cgroups from the top down to online's, which
+# memory.min must be set on, as protection is only as high as the
+# parent's (node: kubepods, burstable, the pod, the container).
+online_path() {
+	if [ "$LAYOUT" = node ]; then echo $KUBEPODS $LS_QOS $LS_POD "$on"; else echo "$on"; fi
+}
+
+# mem_mainline MODE: mainline's memory settings. "kubernetes": what
+# kubelet has the runtime set, oom_score_adj 1000 for the best-effort
+# jobs and kubelet_adj for the online service; "tuned": the same, and
+# memory.min at online's working set on its path, the protection
+# mainline offers; "none": neither, as in stock.
+mem_mainline() {
+	online_adj=0 HOG_OOM_ADJ=0 min=0
+	case $1 in
+	kubernetes) online_adj=$kubelet_adj HOG_OOM_ADJ=1000 ;;
+	tuned) online_adj=$kubelet_adj HOG_OOM_ADJ=1000 min=$((ONLINE_WS * 1048576)) ;;
+	esac
+	for d in $(online_path); do knob "$CG/$d/memory.min" $min; done
+	KNOBS="$KNOBS, \"online oom_score_adj\": \"$online_adj\", \"offline oom_score_adj\": \"$HOG_OOM_ADJ\""
+}
+
 # run_mode MODE: MODE's setup from a clean state (coloc_mem unloaded, its
-# settings ignored), its run and its report.
+# settings ignored; mainline's defaults), its run and its report.
 run_mode() {
 	unload coloc_mem
+	mem_mainline none
 	case $1 in
 	alone) run_online alone ;;
 	stock)
 		mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
 		run_online stock ;;
+	kubernetes | tuned)
+		mem_mainline "$1"
+		mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
+		run_online "$1" ;;
 	coloc)
+		# kubelet's oom_score_adj stays on a node that runs coloc.
+		mem_mainline kubernetes
 		load coloc_mem
 		mem_qos
 		mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
@@ -90,7 +128,7 @@ run_mode() {
 
 r=1
 while [ $r -le "$reps" ]; do
-	for mode in $(rotate $r alone stock coloc); do run_mode "$mode"; done
+	for mode in $(rotate $r alone stock kubernetes tuned coloc); do run_mode "$mode"; done
 	unload coloc_mem
 	r=$((r + 1))
 done
