@@ -77,6 +77,14 @@ knob() {
 	KNOBS="$KNOBS${KNOBS:+, }\"$(json_str "${1#"$CG"/}")\": \"$(json_str "$_got")\""
 }
 
+# knob_unset FILE KEY VALUE: writes VALUE, which takes the line of KEY out
+# of the keyed FILE (io.latency's "MAJ:MIN target=0"); an error if the
+# write fails or the line stays.
+knob_unset() {
+	echo "$3" 2>/dev/null > "$1" || setup_error "$1: writing '$3' failed"
+	! grep -q "^$2 " "$1" || setup_error "$1: '$3' left '$(grep "^$2 " "$1")'"
+}
+
 load() { insmod "$MODDIR/$1.ko" || setup_error "insmod $1 failed"; }
 
 unload() {

@@ -354,10 +354,11 @@ def svg(table, path):
 # does about memory).
 REALTIME = ("cpu", "mem")
 
-MODES = ("unpatched", "alone", "batch", "stock", "kubernetes", "tuned", "coloc_bvt1",
-         "coloc_idle", "coloc", "coloc_iso", "batch_coloc")
+MODES = ("unpatched", "alone", "batch", "stock", "kubernetes", "tuned", "tuned_latency",
+         "tuned_cost", "coloc_bvt1", "coloc_idle", "coloc", "coloc_iso", "batch_coloc")
 COLOURS = {"unpatched": "#937860", "alone": "#4c72b0", "stock": "#c44e52",
-           "kubernetes": "#dd8452", "tuned": "#8c8c8c",
+           "kubernetes": "#dd8452", "tuned": "#8c8c8c", "tuned_latency": "#8c8c8c",
+           "tuned_cost": "#b0b0b0",
            "coloc_bvt1": "#8172b2", "coloc_idle": "#64b5cd", "coloc": "#55a868",
            "coloc_iso": "#ccb974"}
 
@@ -424,7 +425,7 @@ def report(runs, out):
     fmt = (lambda v, f: f.format(v) if v is not None else "-")  # noqa: E731
     rng = (lambda v: f"{v[0]:.0f}-{v[1]:.0f}" if v else "-")  # noqa: E731
     w = max([14] + [len(s) for s in table])
-    print(f"{'scenario':{w}} {'mode':11} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
+    print(f"{'scenario':{w}} {'mode':13} {'runs':>4} {'p50 us':>9} {'p99 us':>9} "
           f"{'p99 range':>17} {'x alone':>8} {'online kills':>12} {'offline':>10} "
           f"{'offline range':>15} {'kept':>6}")
     for scen, rows in table.items():
@@ -432,7 +433,7 @@ def report(runs, out):
             r = rows.get(mode)
             if not r:
                 continue
-            print(f"{scen:{w}} {mode:11} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
+            print(f"{scen:{w}} {mode:13} {r['runs']:>4} {fmt(r['p50_us'], '{:.0f}'):>9} "
                   f"{fmt(r['p99_us'], '{:.0f}'):>9} {rng(r['p99_us_range']):>17} "
                   f"{fmt(r['p99_ratio'], '{:.2f}'):>8} {r['online_oom_kills']:>12} "
                   f"{r['offline_work']:>10.0f} {rng(r['offline_work_range']):>15} "
