@@ -66,35 +66,6 @@ batch() {
 	report io "$1" $r '{}' 0 "$(window_mbps "$w0" "$w1")"
 }
 
-# online_top: the topmost cgroup on online's path that holds only online
-# work (node: kubepods/burstable, besteffort's sibling), where mainline's
-# I/O controls, which act between siblings, go.
-online_top() { if [ "$LAYOUT" = node ]; then echo $LS_QOS; else echo "$on"; fi; }
-
-# io_mainline MODE: mainline's I/O controls (kubelet sets none, so stock
-# is what a Kubernetes node does). "latency": io.latency with online's
-# target on online_top, which throttles its siblings, offline's QoS level
-# among them, while online misses it; "cost": io.cost on the disk, with
-# online's target as the read latency QoS at the 95th percentile, and
-# io.weight 10000 on online_top against 1 on offline's QoS level; "none":
-# neither.
-io_mainline() {
-	top=$CG/$(online_top)
-	qos=$CG/$(cg_offline_qos)
-	case $1 in
-	latency) knob "$top/io.latency" "$devno target=$TARGET_US" ;;
-	cost)
-		knob "$top/io.weight" "default 10000"
-		knob "$qos/io.weight" "default 1"
-		knob $CG/io.cost.qos "$devno enable=1 ctrl=user rpct=95.00 rlat=$TARGET_US wpct=95.00 wlat=$((TARGET_US * 10))" ;;
-	none)
-		knob_unset "$top/io.latency" "$devno" "$devno target=0"
-		knob "$top/io.weight" "default 100"
-		knob "$qos/io.weight" "default 100"
-		knob $CG/io.cost.qos "$devno enable=0" ;;
-	esac
-}
-
 configure() {
 	io_classes "$devno" "$TARGET_US"
 	knob /sys/kernel/coloc/io/max_delay_ms "${MAX_DELAY_MS:-1000}"
@@ -105,13 +76,13 @@ configure() {
 # report.
 run_mode() {
 	unload coloc_io
-	io_mainline none
+	io_mainline none "$devno"
 	case $1 in
 	alone) out=$(online); rc=$?; report io alone $r "$out" $rc ;;
 	batch) batch batch ;;
 	stock) co_located stock ;;
 	tuned_latency | tuned_cost)
-		io_mainline "${1#tuned_}"
+		io_mainline "${1#tuned_}" "$devno" "$TARGET_US"
 		co_located "$1" ;;
 	coloc)
 		load coloc_io

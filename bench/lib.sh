@@ -180,6 +180,64 @@ cpu_mainline() {
 	esac
 }
 
+# online_top: the topmost cgroup on online's path that holds only online
+# work (node: kubepods/burstable, besteffort's sibling), where mainline's
+# I/O controls, which act between siblings, go. online_path: the cgroups
+# from the top down to online's (node: kubepods, burstable, the pod, the
+# container), which memory.min must be set on, as protection is only as
+# high as the parent's.
+online_top() { if [ "$LAYOUT" = node ]; then echo $LS_QOS; else cg_online; fi; }
+online_path() {
+	if [ "$LAYOUT" = node ]; then echo $KUBEPODS $LS_QOS $LS_POD "$(cg_online)"; else cg_online; fi
+}
+
+# io_mainline MODE DEVNO [TARGET_US]: mainline's I/O controls on disk
+# DEVNO (kubelet sets none, so stock is what a Kubernetes node does).
+# "latency": io.latency with online's target on online_top, which
+# throttles its siblings, offline's QoS level among them, while online
+# misses it; "cost": io.cost on the disk, with online's target as the read
+# latency QoS at the 95th percentile, and io.weight 10000 on online_top
+# against 1 on offline's QoS level; "none": neither.
+io_mainline() {
+	_top=$CG/$(online_top)
+	_qos=$CG/$(cg_offline_qos)
+	case $1 in
+	latency) knob "$_top/io.latency" "$2 target=$3" ;;
+	cost)
+		knob "$_top/io.weight" "default 10000"
+		knob "$_qos/io.weight" "default 1"
+		knob $CG/io.cost.qos "$2 enable=1 ctrl=user rpct=95.00 rlat=$3 wpct=95.00 wlat=$(($3 * 10))" ;;
+	none)
+		knob_unset "$_top/io.latency" "$2" "$2 target=0"
+		knob "$_top/io.weight" "default 100"
+		knob "$_qos/io.weight" "default 100"
+		knob $CG/io.cost.qos "$2 enable=0" ;;
+	esac
+}
+
+# mem_mainline MODE WS_MB: mainline's memory settings for an online
+# service with a working set of WS_MB. "kubernetes": what kubelet has the
+# container runtime set, oom_score_adj 1000 for best-effort jobs
+# (HOG_OOM_ADJ, for hogs_start and mem_hogs_start) and, for the online
+# service, kubelet's burstable value, 1000 - 1000 x its memory request
+# (its working set) / the machine's memory, from 2 to 999 ($online_adj,
+# for the scenario to start it with); "tuned": the same, and memory.min at
+# the working set on online_path; "none": neither, as in stock. The
+# values go into $KNOBS.
+mem_mainline() {
+	_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+	_kubelet=$((1000 - 1000 * $2 * 1024 / _kb))
+	[ $_kubelet -ge 2 ] || _kubelet=2
+	[ $_kubelet -le 999 ] || _kubelet=999
+	online_adj=0 HOG_OOM_ADJ=0 _min=0
+	case $1 in
+	kubernetes) online_adj=$_kubelet HOG_OOM_ADJ=1000 ;;
+	tuned) online_adj=$_kubelet HOG_OOM_ADJ=1000 _min=$(($2 * 1048576)) ;;
+	esac
+	for _d in $(online_path); do knob "$CG/$_d/memory.min" $_min; done
+	KNOBS="$KNOBS${KNOBS:+, }\"online oom_score_adj\": \"$online_adj\", \"offline oom_score_adj\": \"$HOG_OOM_ADJ\""
+}
+
 # cpu_classes CLASS (coloc_cpu loaded): group identity, online in CLASS
 # (2, or 1 without the SMT expeller), offline -1. Node: in koordlet's
 # order, kernel.sched_group_identity_enabled=1, then cpu.bvt_warp_ns on
@@ -299,14 +357,15 @@ hog_cmd_cpu() { echo "$B/stress_cpu_hog"; }
 # Each writer has its own 128 MiB of the disk, from 1 GiB on.
 hog_cmd_io() { echo "$B/io_hog $IO_DISK 262144 $((1024 + $1 * 128)) 128"; }
 
-# hogs_start KIND COUNT CGROUP
+# hogs_start KIND COUNT CGROUP: the jobs, with oom_score_adj $HOG_OOM_ADJ
+# (default 0).
 hogs_start() {
 	rm -rf "${HOGS:?}/$1"
 	mkdir -p "$HOGS/$1"
 	i=0
 	while [ $i -lt "$2" ]; do
 		# Not in_cgroup: $! must be the job itself, which sh -c execs.
-		sh -c "echo \$\$ > $CG/$3/cgroup.procs; exec $(hog_cmd_"$1" $i) $HOGS/$1/$i" &
+		sh -c "echo \$\$ > $CG/$3/cgroup.procs; echo ${HOG_OOM_ADJ:-0} > /proc/self/oom_score_adj; exec $(hog_cmd_"$1" $i) $HOGS/$1/$i" &
 		echo $! >> "$HOGS/$1/pids"
 		i=$((i + 1))
 	done

@@ -72,52 +72,23 @@ run_online() {
 		"\"online_memstall_us\": $((s1 - s0)), \"online_pgscan_direct\": $((d1 - d0)), \"oom_kills_all\": $((k1 - k0 + o1 - o0))"
 }
 
-# kubelet's oom_score_adj for a burstable container: 1000 - 1000 x its
-# memory request / the machine's memory, from 2 to 999. The online
-# service requests its working set.
-kubelet_adj=$((1000 - 1000 * ONLINE_WS * 1024 / total_kb))
-[ $kubelet_adj -ge 2 ] || kubelet_adj=2
-[ $kubelet_adj -le 999 ] || kubelet_adj=999
-
-# online_path: the cgroups from the top down to online's, which
-# memory.min must be set on, as protection is only as high as the
-# parent's (node: kubepods, burstable, the pod, the container).
-online_path() {
-	if [ "$LAYOUT" = node ]; then echo $KUBEPODS $LS_QOS $LS_POD "$on"; else echo "$on"; fi
-}
-
-# mem_mainline MODE: mainline's memory settings. "kubernetes": what
-# kubelet has the runtime set, oom_score_adj 1000 for the best-effort
-# jobs and kubelet_adj for the online service; "tuned": the same, and
-# memory.min at online's working set on its path, the protection
-# mainline offers; "none": neither, as in stock.
-mem_mainline() {
-	online_adj=0 HOG_OOM_ADJ=0 min=0
-	case $1 in
-	kubernetes) online_adj=$kubelet_adj HOG_OOM_ADJ=1000 ;;
-	tuned) online_adj=$kubelet_adj HOG_OOM_ADJ=1000 min=$((ONLINE_WS * 1048576)) ;;
-	esac
-	for d in $(online_path); do knob "$CG/$d/memory.min" $min; done
-	KNOBS="$KNOBS, \"online oom_score_adj\": \"$online_adj\", \"offline oom_score_adj\": \"$HOG_OOM_ADJ\""
-}
-
 # run_mode MODE: MODE's setup from a clean state (coloc_mem unloaded, its
 # settings ignored; mainline's defaults), its run and its report.
 run_mode() {
 	unload coloc_mem
-	mem_mainline none
+	mem_mainline none $ONLINE_WS
 	case $1 in
 	alone) run_online alone ;;
 	stock)
 		mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
 		run_online stock ;;
 	kubernetes | tuned)
-		mem_mainline "$1"
+		mem_mainline "$1" $ONLINE_WS
 		mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2
 		run_online "$1" ;;
 	coloc)
 		# kubelet's oom_score_adj stays on a node that runs coloc.
-		mem_mainline kubernetes
+		mem_mainline kubernetes $ONLINE_WS
 		load coloc_mem
 		mem_qos
 		mem_hogs_start $NR_HOGS $HOG_MB "$off"; sleep 2

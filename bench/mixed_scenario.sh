@@ -7,8 +7,10 @@
 # guest); the cgroups are those of the layout (bench/lib.sh: node,
 # kubelet's, by default, configured as koordlet does).
 # Modes in one boot: online alone, co-located on stock behaviour (modules
-# unloaded), co-located with coloc_cpu, coloc_io and coloc_mem loaded and
-# configured as in the single-resource scenarios. One result line per probe and run:
+# unloaded, nothing set), on mainline as kubelet sets it (kubernetes) and
+# at its best (tuned_latency, tuned_cost; run_mode below), co-located
+# with coloc_cpu, coloc_io and coloc_mem loaded and configured as in the
+# single-resource scenarios. One result line per probe and run:
 # scenarios mixed_cpu, mixed_io and mixed_mem, each with the offline work
 # of its own kind (stress-ng bogo operations per second, MB written, MB
 # touched).
@@ -26,15 +28,17 @@ ncpu=$(grep -c ^processor /proc/cpuinfo)
 devno=$(nullb_create coloc_mixed size=4096 irqmode=2 completion_nsec=1000000 hw_queue_depth=4)
 tree_create "+cpu +io +memory"
 on=$(cg_online)
-for s in mixed_cpu mixed_io mixed_mem; do plan $s alone stock coloc; done
+MODES="alone stock kubernetes tuned_latency tuned_cost coloc"
+# shellcheck disable=SC2086
+for s in mixed_cpu mixed_io mixed_mem; do plan $s $MODES; done
 off=$(cg_offline)
 mkdir -p /tmp/mixed
 
 # The three probes at once; their reports land in /tmp/mixed.
 probes() {
-	in_cgroup "$on" "$B/cpu_wakeup 1000 200 $secs 0" > /tmp/mixed/cpu & c=$!
-	in_cgroup "$on" "$B/fio_randread $IO_DISK $secs" > /tmp/mixed/io & i=$!
-	in_cgroup "$on" "$B/mem_latency $ONLINE_WS 16 $secs" > /tmp/mixed/mem & m=$!
+	in_cgroup_oom "$online_adj" "$on" "$B/cpu_wakeup 1000 200 $secs 0" > /tmp/mixed/cpu & c=$!
+	in_cgroup_oom "$online_adj" "$on" "$B/fio_randread $IO_DISK $secs" > /tmp/mixed/io & i=$!
+	in_cgroup_oom "$online_adj" "$on" "$B/mem_latency $ONLINE_WS 16 $secs" > /tmp/mixed/mem & m=$!
 	wait $c; rc_cpu=$?
 	wait $i; rc_io=$?
 	wait $m; rc_mem=$?
@@ -64,13 +68,31 @@ run() {
 	report mixed_mem "$1" $r "$(cat /tmp/mixed/mem)" $rc_mem "$work_mem" $((k1 - k0))
 }
 
-# run_mode MODE: MODE's setup from a clean state (the modules unloaded),
-# its run and its reports.
+# run_mode MODE: MODE's setup from a clean state (the modules unloaded,
+# mainline's defaults), its run and its reports. kubernetes: mainline as
+# kubelet sets it (best-effort cpu.weight 1, its oom_score_adj values);
+# tuned_latency and tuned_cost: mainline at its best (best-effort cpu.idle,
+# io.latency or io.cost, memory.min at online's working set, kubelet's
+# oom_score_adj). bench/lib.sh: cpu_mainline, io_mainline, mem_mainline.
 run_mode() {
 	unload coloc_cpu coloc_io coloc_mem
+	cpu_mainline none
+	io_mainline none "$devno"
+	mem_mainline none $ONLINE_WS
 	case $1 in
 	alone | stock) run "$1" ;;
+	kubernetes)
+		cpu_mainline kubernetes
+		mem_mainline kubernetes $ONLINE_WS
+		run "$1" ;;
+	tuned_latency | tuned_cost)
+		cpu_mainline tuned
+		io_mainline "${1#tuned_}" "$devno" 1300
+		mem_mainline tuned $ONLINE_WS
+		run "$1" ;;
 	coloc)
+		# kubelet's oom_score_adj stays on a node that runs coloc.
+		mem_mainline kubernetes $ONLINE_WS
 		load coloc_cpu
 		load coloc_io
 		load coloc_mem
@@ -85,7 +107,8 @@ run_mode() {
 
 r=1
 while [ $r -le "$reps" ]; do
-	for mode in $(rotate $r alone stock coloc); do run_mode "$mode"; done
+	# shellcheck disable=SC2086
+	for mode in $(rotate $r $MODES); do run_mode "$mode"; done
 	unload coloc_cpu coloc_io coloc_mem
 	r=$((r + 1))
 done

@@ -115,6 +115,17 @@ def guest_append(args, only, skip, layout):
     return append
 
 
+def progress_lines(results_log):
+    """The result lines the guest has written to @results_log so far: whole
+    lines only, as the guest may be halfway through one (a row with a
+    latency histogram is a few KiB long)."""
+    try:
+        with open(results_log, errors="replace") as f:
+            return [l for l in f if l.startswith("BENCH ") and l.endswith("\n")]
+    except FileNotFoundError:
+        return []
+
+
 def boot(args, kernel, only, skip, icount, results_log, console_log, layout):
     append = guest_append(args, only, skip, layout)
     cmd = guest.machine(kernel, args.initrd, args.memory, args.smp, append,
@@ -130,13 +141,14 @@ def boot(args, kernel, only, skip, icount, results_log, console_log, layout):
         time.sleep(2)
         if not icount:
             niced |= nice_vcpus(proc.pid, niced)
-        try:
-            with open(results_log, errors="replace") as f:
-                lines = [l for l in f if l.startswith("BENCH ")]
-        except FileNotFoundError:
-            lines = []
+        lines = progress_lines(results_log)
         for l in lines[seen:]:
-            r = json.loads(l[6:])
+            try:
+                r = json.loads(l[6:])
+            except ValueError:
+                # boot_problems() reports it once the boot is over.
+                print(f"  unreadable: {l[:80]}", flush=True)
+                continue
             ops = (f", {r['online']['chunks'] / r['seconds']:.0f} ops/s"
                    if r.get("seconds") and r["online"].get("chunks") else "")
             print(f"  [{time.monotonic() - start:5.0f} s] {r['scenario']} {r['mode']} "

@@ -452,6 +452,16 @@ class BenchLib(unittest.TestCase):
         self.assertEqual(out.splitlines(), ["a b c", "b c a", "c a b", "a b c", "x"])
 
 
+class BenchProgress(unittest.TestCase):
+    def test_a_line_being_written_is_not_read(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "results.log")
+            with open(path, "w") as f:
+                f.write('BENCH {"a": 1}\nother\nBENCH {"scenario": "cpu", "hist": [[1, ')
+            self.assertEqual(bench.progress_lines(path), ['BENCH {"a": 1}\n'])
+            self.assertEqual(bench.progress_lines(os.path.join(d, "none")), [])
+
+
 class BenchLayout(unittest.TestCase):
     def test_parse(self):
         self.assertEqual(bench.parse_layouts("node"), ["node"])
