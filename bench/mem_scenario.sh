@@ -17,7 +17,7 @@
 # batch jobs, which is coloc_cpu's business (the mixed scenario), and the
 # figure would say little about memory.
 #
-# All three modes run with the node settings Koordinator's koordlet
+# All modes run with the node settings Koordinator's koordlet
 # writes on the machines it co-locates (its default SystemStrategy):
 # vm.min_free_kbytes at 1 % of memory and vm.watermark_scale_factor 150.
 # The kernel's own defaults (about 0.3 % and 10 on this 2 GiB guest) leave
