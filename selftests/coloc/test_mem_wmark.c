@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -260,6 +261,112 @@ TEST_F_TIMEOUT(wmark, idle_reader_reclaims_in_its_own_time, 300)
 	EXPECT_LE(cur, high) TH_LOG("memory.current %ld above the high watermark", cur);
 	EXPECT_GT(by_reader, 0);
 	EXPECT_EQ(0, by_others) TH_LOG("the reclaim ran in other tasks");
+}
+
+/*
+ * Reads all of the null_blk device into /dev/null in @cg with one
+ * sendfile(), so that the whole read is one system call, and waits for
+ * it. Returns its pid, or -1.
+ */
+static pid_t stream_one_call(const char *cg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		off_t off = 0;
+		int in, out;
+
+		if (cg_enter_current(cg))
+			_exit(1);
+		in = open(NULLB, O_RDONLY);
+		out = open("/dev/null", O_WRONLY);
+		if (in < 0 || out < 0)
+			_exit(2);
+		_exit(sendfile(out, in, &off, 256 << 20) == 256 << 20 ? 0 : 3);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return -1;
+	return pid;
+}
+
+/*
+ * An idle reader reclaims for itself on its way back to user space, but a
+ * read that charges its way from the high watermark towards the limit in
+ * one system call does not wait that long: past halfway the reclaim goes
+ * to the background worker, so that the reader meets the limit no sooner
+ * than a reader that is not idle would.
+ */
+TEST_F_TIMEOUT(wmark, idle_reader_in_one_long_call_gets_the_worker, 300)
+{
+	static const char *const events[] = { "vmscan/mm_vmscan_memcg_reclaim_begin", NULL };
+	long by_reader, by_others;
+	pid_t reader;
+
+	if (access(NULLB, R_OK))
+		SKIP(return, "no " NULLB " (CONFIG_BLK_DEV_NULL_BLK)");
+	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+cpu"));
+	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+cpu"));
+	ASSERT_EQ(0, cg_write(self->cg, "cpu.idle", "1"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "64M"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_scale_factor", "1000"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_ratio", "50"));
+	ASSERT_EQ(0, coloc_trace_setup(-1, events));
+
+	ASSERT_EQ(0, coloc_trace_start());
+	reader = stream_one_call(self->cg);
+	coloc_trace_stop();
+	ASSERT_GT(reader, 0);
+	EXPECT_EQ(0, count_reclaims(reader, &by_reader, &by_others));
+	coloc_trace_teardown();
+	TH_LOG("reclaims by the reader %ld, by others %ld", by_reader, by_others);
+	EXPECT_GT(by_others, 0) TH_LOG("no background reclaim during the call");
+}
+
+/*
+ * An idle reader's cgroup under a parent that is not idle (a node's
+ * kubepods, which online work shares): the reader's charges take the
+ * parent above its watermark, and the parent is reclaimed by the worker,
+ * at normal priority, not by the idle reader, which would hold the locks
+ * of online work's pages while it waits for a CPU behind everything.
+ */
+TEST_F_TIMEOUT(wmark, idle_reader_leaves_a_shared_parent_to_the_worker, 300)
+{
+	static const char *const events[] = { "vmscan/mm_vmscan_memcg_reclaim_begin", NULL };
+	long by_reader, by_others, cur, high = 64L * 1024 * 1024 / 100 * 80;
+	char *child = cg_name(self->cg, "job");
+	pid_t reader;
+
+	ASSERT_NE(NULL, child);
+	if (access(NULLB, R_OK))
+		SKIP(return, "no " NULLB " (CONFIG_BLK_DEV_NULL_BLK)");
+	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+cpu"));
+	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+cpu"));
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.subtree_control", "+cpu +memory"));
+	ASSERT_EQ(0, cg_create(child));
+	ASSERT_EQ(0, cg_write(child, "cpu.idle", "1"));
+	/* The watermarks on the parent only. */
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "64M"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_scale_factor", "1000"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_ratio", "80"));
+	ASSERT_EQ(0, coloc_trace_setup(-1, events));
+
+	ASSERT_EQ(0, coloc_trace_start());
+	reader = stream(child, true);
+	cur = settle(self->cg, high, 20);
+	coloc_trace_stop();
+	ASSERT_GT(reader, 0);
+	EXPECT_EQ(0, count_reclaims(reader, &by_reader, &by_others));
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
+	coloc_trace_teardown();
+	free(child);
+	TH_LOG("reclaims by the reader %ld, by others %ld; parent at %ld", by_reader, by_others,
+	       cur);
+	EXPECT_LE(cur, high);
+	EXPECT_GT(by_others, 0) TH_LOG("the worker did not reclaim the parent");
+	EXPECT_EQ(0, by_reader) TH_LOG("the idle reader reclaimed the shared parent");
 }
 
 /* Reclaim keeps running while the module is loaded and unloaded. */
