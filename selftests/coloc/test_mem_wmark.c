@@ -223,6 +223,25 @@ static int count_reclaims(pid_t pid, long *by_pid, long *by_others)
 	return 0;
 }
 
+/* Memory cgroup reclaims, traced by the idle reader tests. */
+static const char *const reclaim_events[] = { "vmscan/mm_vmscan_memcg_reclaim_begin", NULL };
+
+/*
+ * The reader's cgroup idle (cpu.idle, as an offline job's), with a 64 MiB
+ * limit and memory.wmark_ratio @ratio; reclaims traced on every CPU.
+ */
+static void idle_reader_setup(struct __test_metadata *_metadata, FIXTURE_DATA(wmark) *self,
+			      char *ratio)
+{
+	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+cpu"));
+	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+cpu"));
+	ASSERT_EQ(0, cg_write(self->cg, "cpu.idle", "1"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "64M"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_scale_factor", "1000"));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_ratio", ratio));
+	ASSERT_EQ(0, coloc_trace_setup(-1, reclaim_events));
+}
+
 /*
  * A reader in a cpu.idle cgroup (an offline job) pays for the background
  * reclaim its reads cause: the cgroup is reclaimed by the reader itself,
@@ -230,20 +249,13 @@ static int count_reclaims(pid_t pid, long *by_pid, long *by_others)
  */
 TEST_F_TIMEOUT(wmark, idle_reader_reclaims_in_its_own_time, 300)
 {
-	static const char *const events[] = { "vmscan/mm_vmscan_memcg_reclaim_begin", NULL };
 	const long high = 64L * 1024 * 1024 / 100 * 80;
 	long by_reader, by_others, work, cur;
 	pid_t reader;
 
 	if (access(NULLB, R_OK))
 		SKIP(return, "no " NULLB " (CONFIG_BLK_DEV_NULL_BLK)");
-	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+cpu"));
-	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+cpu"));
-	ASSERT_EQ(0, cg_write(self->cg, "cpu.idle", "1"));
-	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "64M"));
-	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_scale_factor", "1000"));
-	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_ratio", "80"));
-	ASSERT_EQ(0, coloc_trace_setup(-1, events));
+	idle_reader_setup(_metadata, self, "80");
 
 	ASSERT_EQ(0, coloc_trace_start());
 	reader = stream(self->cg, true);
@@ -300,19 +312,12 @@ static pid_t stream_one_call(const char *cg)
  */
 TEST_F_TIMEOUT(wmark, idle_reader_in_one_long_call_gets_the_worker, 300)
 {
-	static const char *const events[] = { "vmscan/mm_vmscan_memcg_reclaim_begin", NULL };
 	long by_reader, by_others;
 	pid_t reader;
 
 	if (access(NULLB, R_OK))
 		SKIP(return, "no " NULLB " (CONFIG_BLK_DEV_NULL_BLK)");
-	ASSERT_EQ(0, cg_write(self->root, "cgroup.subtree_control", "+cpu"));
-	ASSERT_EQ(0, cg_write(self->top, "cgroup.subtree_control", "+cpu"));
-	ASSERT_EQ(0, cg_write(self->cg, "cpu.idle", "1"));
-	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "64M"));
-	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_scale_factor", "1000"));
-	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_ratio", "50"));
-	ASSERT_EQ(0, coloc_trace_setup(-1, events));
+	idle_reader_setup(_metadata, self, "50");
 
 	ASSERT_EQ(0, coloc_trace_start());
 	reader = stream_one_call(self->cg);
@@ -333,7 +338,6 @@ TEST_F_TIMEOUT(wmark, idle_reader_in_one_long_call_gets_the_worker, 300)
  */
 TEST_F_TIMEOUT(wmark, idle_reader_leaves_a_shared_parent_to_the_worker, 300)
 {
-	static const char *const events[] = { "vmscan/mm_vmscan_memcg_reclaim_begin", NULL };
 	long by_reader, by_others, cur, high = 64L * 1024 * 1024 / 100 * 80;
 	char *child = cg_name(self->cg, "job");
 	pid_t reader;
@@ -350,7 +354,7 @@ TEST_F_TIMEOUT(wmark, idle_reader_leaves_a_shared_parent_to_the_worker, 300)
 	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "64M"));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_scale_factor", "1000"));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.wmark_ratio", "80"));
-	ASSERT_EQ(0, coloc_trace_setup(-1, events));
+	ASSERT_EQ(0, coloc_trace_setup(-1, reclaim_events));
 
 	ASSERT_EQ(0, coloc_trace_start());
 	reader = stream(child, true);
